@@ -1,0 +1,1 @@
+"""Pure script model and rule catalogue for Infobip IVR scenarios (no I/O)."""

@@ -1,0 +1,309 @@
+"""Rule machinery: parameter declarations, changes, the registry and rule application.
+
+A rule is a named, documented, pure function of (scenario, parameters). Its body receives a
+private working copy of the scenario, edits it in place and returns the list of changes it made;
+:func:`apply_rules` makes that copy, so callers never see their input mutated.
+
+A rule's parameters are declared once, with :class:`Param`; the declaration drives sheet
+validation (``migrate/sheet.py``), ``ivr-migrate rules`` and the docs.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Final
+
+from transforms.formats import check_e164, check_sender_id, check_url
+
+Scenario = dict[str, Any]
+Params = dict[str, Any]
+
+ENTRY_POINT_GROUP: Final = "ivr_migrate.rules"
+
+
+class ParamError(ValueError):
+    """A parameter value that cannot be used; the message names the fix."""
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("true", "yes", "y", "1", "x"):
+        return True
+    if value in ("false", "no", "n", "0"):
+        return False
+    raise ParamError(f"{raw!r} is not a yes/no value: write true or false")
+
+
+def _number(raw: str) -> float:
+    try:
+        return (
+            float(raw.replace(",", ".")) if raw.count(",") == 1 and "." not in raw else float(raw)
+        )
+    except ValueError:
+        raise ParamError(f"{raw!r} is not a number: write e.g. 1.1") from None
+
+
+def _checked(check: Callable[[object], str | None]) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        problem = check(raw)
+        if problem:
+            raise ParamError(problem)
+        return raw
+
+    return convert
+
+
+def _json_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ParamError(
+            f"{raw!r} is not valid JSON ({exc.msg} at character {exc.pos}): "
+            'quote strings, e.g. "Joanna", and write numbers and true/false bare'
+        ) from None
+
+
+_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _variable_name(raw: str) -> str:
+    if not _IDENTIFIER.match(raw):
+        raise ParamError(
+            f"{raw!r} is not a variable name: use letters, digits and _ and no ${{}} braces"
+        )
+    return raw
+
+
+#: Parameter types: name → converter from the sheet cell's text (already trimmed, non-empty).
+PARAM_TYPES: Final[dict[str, Callable[[str], Any]]] = {
+    "text": _text,
+    "bool": _boolean,
+    "number": _number,
+    "sender": _checked(check_sender_id),
+    "e164": _checked(check_e164),
+    "url": _checked(check_url),
+    "json": _json_value,
+    "variable": _variable_name,
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a rule; its name is also its sheet column."""
+
+    name: str
+    type: str
+    required: bool
+    help: str
+    example: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def convert(self, raw: str) -> Any:
+        """Turn a sheet cell into a typed value, or raise :class:`ParamError` naming the fix."""
+        value = PARAM_TYPES[self.type](raw)
+        if self.choices and value not in self.choices:
+            raise ParamError(f"{raw!r} is not one of {', '.join(self.choices)}")
+        if self.minimum is not None and value < self.minimum:
+            raise ParamError(f"{raw!r} is below the minimum {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise ParamError(f"{raw!r} is above the maximum {self.maximum:g}")
+        return value
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed field: ``script[4]`` + ``sendSms.from``: ``OldBrand`` → ``NewBrand``.
+
+    ``action_path`` is empty for scenario-level fields (``name``, ``notifyUrl``).
+    ``before``/``after`` are JSON values; ``None`` stands for an absent field.
+    """
+
+    action_path: str
+    field: str
+    before: Any
+    after: Any
+    rule: str
+
+    @property
+    def path(self) -> str:
+        """The full path of the changed field: ``script[4].sendSms.from``."""
+        if not self.action_path:
+            return self.field
+        return f"{self.action_path}.{self.field}" if self.field else self.action_path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {_short(self.before)} → {_short(self.after)}"
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+#: The body of a rule: edits ``scenario`` (a private copy) in place, returns what it changed.
+RuleBody = Callable[[Scenario, Params], list[Change]]
+#: Cross-parameter checks: returns ``(param name, message)`` for every problem.
+RuleCheck = Callable[[Params], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named rule: its declaration and its body."""
+
+    name: str
+    body: RuleBody
+    params: tuple[Param, ...]
+    doc: str
+    at_least_one_of: tuple[str, ...] = ()
+    check: RuleCheck | None = None
+
+    @property
+    def summary(self) -> str:
+        """First line of the docstring."""
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def problems(self, params: Params) -> list[tuple[str, str]]:
+        """Every problem with an already converted parameter set: ``(param, message)``."""
+        found = [
+            (p.name, f"rule {self.name} needs a value in column {p.name!r} ({p.help})")
+            for p in self.params
+            if p.required and p.name not in params
+        ]
+        if self.at_least_one_of and not any(n in params for n in self.at_least_one_of):
+            names = ", ".join(self.at_least_one_of)
+            found.append(
+                (self.at_least_one_of[0], f"rule {self.name} needs at least one of {names}")
+            )
+        if self.check is not None and not found:
+            found.extend(self.check(params))
+        return found
+
+    def example_row(self) -> dict[str, str]:
+        """A sheet row showing how to use the rule."""
+        row = {"scenario_id": "*", "rule": self.name}
+        row.update({p.name: p.example for p in self.params if p.required or p.example})
+        return row
+
+
+_REGISTRY: dict[str, Rule] = {}
+_plugins_loaded = False
+
+
+def rule(
+    name: str,
+    params: Iterable[Param],
+    *,
+    at_least_one_of: tuple[str, ...] = (),
+    check: RuleCheck | None = None,
+) -> Callable[[RuleBody], RuleBody]:
+    """Register the decorated function as rule ``name``; its docstring is its documentation."""
+
+    def register(body: RuleBody) -> RuleBody:
+        register_rule(Rule(name, body, tuple(params), body.__doc__ or "", at_least_one_of, check))
+        return body
+
+    return register
+
+
+def register_rule(new: Rule) -> None:
+    """Add a rule to the registry; names are unique."""
+    existing = _REGISTRY.get(new.name)
+    if existing is not None and existing.body is not new.body:
+        raise ValueError(f"a rule named {new.name!r} is already registered")
+    _REGISTRY[new.name] = new
+
+
+def load_plugins() -> list[str]:
+    """Load third-party rules from the ``ivr_migrate.rules`` entry-point group, once.
+
+    Each entry point names a :class:`Rule` or a module/function whose import registers rules.
+    Returns the names of the entry points loaded.
+    """
+    global _plugins_loaded
+    if _plugins_loaded:
+        return []
+    _plugins_loaded = True
+    loaded = []
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        target = entry.load()
+        if isinstance(target, Rule):
+            register_rule(target)
+        loaded.append(entry.name)
+    return loaded
+
+
+def all_rules() -> dict[str, Rule]:
+    """The catalogue: built-in rules plus plugins, by name."""
+    _ensure_catalogue()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_rule(name: str) -> Rule:
+    """The rule called ``name``; :class:`KeyError` with a suggestion otherwise."""
+    _ensure_catalogue()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        hint = suggest_rule(name)
+        raise KeyError(
+            f"unknown rule {name!r}" + (f": did you mean {hint!r}?" if hint else "")
+        ) from None
+
+
+def suggest_rule(name: str) -> str | None:
+    """The closest rule name, for "did you mean" messages."""
+    _ensure_catalogue()
+    matches = difflib.get_close_matches(name.lower(), list(_REGISTRY), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def _ensure_catalogue() -> None:
+    # Imported here: the catalogue module registers the built-in rules when it is imported.
+    from transforms.rules import catalogue  # noqa: F401
+
+    load_plugins()
+
+
+@dataclass
+class RuleResult:
+    """A new scenario and the changes that produced it, in order."""
+
+    scenario: Scenario
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def apply_rules(scenario: Mapping[str, Any], steps: Iterable[tuple[str, Params]]) -> RuleResult:
+    """Apply ``(rule name, converted params)`` steps in order to a copy of ``scenario``.
+
+    The input is never mutated. Untouched parts keep their key order and values, so their JSON
+    serialisation is byte-identical.
+    """
+    work: Scenario = copy.deepcopy(dict(scenario))
+    changes: list[Change] = []
+    for name, params in steps:
+        changes.extend(get_rule(name).body(work, params))
+    return RuleResult(work, changes)
+
+
+def apply_rule(scenario: Mapping[str, Any], name: str, params: Params) -> RuleResult:
+    """Apply one rule to a copy of ``scenario``."""
+    return apply_rules(scenario, [(name, params)])
