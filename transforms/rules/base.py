@@ -31,6 +31,15 @@ class ParamError(ValueError):
     """A parameter value that cannot be used; the message names the fix."""
 
 
+class RuleError(ValueError):
+    """A rule cannot be applied to this scenario; the message names the fix.
+
+    Raised by a rule body, e.g. when renaming a variable would merge it with one the scenario
+    already uses. :func:`apply_rules` discards its working copy, so nothing is half-changed; the
+    caller reports the row with this message and sends nothing for it.
+    """
+
+
 def _text(raw: str) -> str:
     return raw
 
