@@ -1,0 +1,144 @@
+"""Validate a scenario body against the IVR script model (ivr-api-reference.md §4.6, §6, §7).
+
+:func:`validate_scenario` returns every problem, each addressed by a path in the notation of
+:mod:`transforms.model` (``script[2].if.then[0].sendSms.from``), never only the first.
+
+Where the classic and the 2026 schema generations disagree the validator accepts the union, since
+one account holds scenarios written against both: ``sendSms.from`` and Call API ``options.body``
+optional, ``body`` a string or a JSON object, ``gotoLimit`` as well as ``goToLimit``, Dial To Many
+``numbers`` and ``ringTimeout``, ``"hangup"`` in any nested array, ``__default`` optional,
+``maxInputLength`` 0–255, Dial To WebRTC and Repeat Until still accepted.
+
+Literal formats are checked with :mod:`transforms.formats`; values built from variables (``${…}``)
+pass. A literal that is neither a number nor a variable, such as ``"dial": "dial"`` in an SDK mock,
+is refused: a real call cannot be placed to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from transforms import model
+from transforms.formats import check_url
+from transforms.validate_actions import (
+    Checks,
+    boolean,
+    check_action,
+    check_unknown,
+    enum,
+    formatted,
+    json_type,
+    string,
+    unknown_keys,
+)
+
+__all__ = [
+    "READ_ONLY_FIELDS",
+    "REQUEST_FIELDS",
+    "ValidationError",
+    "errors_by_path",
+    "validate_scenario",
+]
+
+#: Fields a create/update body may carry.
+REQUEST_FIELDS: Final = (
+    "name",
+    "description",
+    "script",
+    "notifyUrl",
+    "notifyContentType",
+    "record",
+)
+#: Fields only the server sets; tolerated in requests (clients echo them), expected in responses.
+READ_ONLY_FIELDS: Final = ("id", "createTime", "updateTime", "lastUsageDate")
+NOTIFY_CONTENT_TYPES: Final = ("application/json", "application/xml")
+#: Path of a problem with the body as a whole (not an object).
+BODY_PATH: Final = "body"
+
+_SCENARIO_KEYS: Final = frozenset(REQUEST_FIELDS + READ_ONLY_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationError:
+    """One problem: where it is and what to do about it."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def validate_scenario(body: object, *, request: bool = True) -> list[ValidationError]:
+    """Every problem of a scenario body; ``[]`` when it is valid.
+
+    ``request=True`` checks a create/update body (``name`` and ``script`` required; read-only
+    fields ignored). ``request=False`` checks a response object (``id``, ``createTime`` expected;
+    ``script`` optional).
+    """
+    c = Checks()
+    if not isinstance(body, dict):
+        c.add(BODY_PATH, f"a scenario must be a JSON object, not {json_type(body)}")
+    else:
+        _check_fields(c, body, request)
+        script = body.get("script")
+        if isinstance(script, list):
+            _check_script(c, script)
+    return [ValidationError(path, message) for path, message in c.problems]
+
+
+def errors_by_path(errors: Iterable[ValidationError]) -> dict[str, list[str]]:
+    """Messages grouped by path, in order: the shape of Infobip's ``validationErrors``."""
+    grouped: dict[str, list[str]] = {}
+    for error in errors:
+        grouped.setdefault(error.path, []).append(error.message)
+    return grouped
+
+
+def _check_fields(c: Checks, body: dict[str, Any], request: bool) -> None:
+    if not _SCENARIO_KEYS.issuperset(body):
+        unknown_keys(c, body, "", _SCENARIO_KEYS, "a scenario")
+    string(c, body, "", "name")
+    string(c, body, "", "description", required=False, blank=True)
+    _check_script_field(c, body, required=request)
+    formatted(c, body, "", "notifyUrl", check_url)
+    enum(c, body, "", "notifyContentType", NOTIFY_CONTENT_TYPES)
+    boolean(c, body, "", "record")
+    if not request:
+        string(c, body, "", "id")
+        string(c, body, "", "createTime")
+        string(c, body, "", "updateTime", required=False)
+        string(c, body, "", "lastUsageDate", required=False)
+
+
+def _check_script_field(c: Checks, body: dict[str, Any], *, required: bool) -> None:
+    script = body.get("script")
+    if script is None:
+        if required:
+            c.add("script", "is required" if "script" not in body else "must not be null")
+    elif isinstance(script, str):
+        c.add(
+            "script",
+            "script must be an array of actions, not a JSON-encoded string: "
+            "send the parsed array (script: [...]) instead of its text",
+        )
+    elif not isinstance(script, list):
+        c.add("script", f"must be an array of actions, not {json_type(script)}")
+
+
+def _check_script(c: Checks, script: list[Any]) -> None:
+    for found in model.walk(script):
+        if found.kind == model.UNKNOWN:
+            check_unknown(c, found.action, found.path)
+        elif found.kind not in model.STRING_ACTIONS:
+            check_action(c, found.kind, found.action, found.path)
+    for target, path in c.gotos:
+        if target not in c.action_ids:
+            known = ", ".join(str(i) for i in sorted(c.action_ids)) or "none"
+            c.add(
+                path,
+                f"points to actionId {target}, which no action in this scenario has "
+                f"(actionIds present: {known})",
+            )
