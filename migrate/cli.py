@@ -42,7 +42,8 @@ def error_exits() -> Iterator[None]:
     except SheetError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found; nothing was sent.", err=True)
+        if exc.total > 1:
+            click.echo(f"{exc.total} problems found; nothing was sent.", err=True)
         sys.exit(EXIT_USAGE)
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
@@ -84,7 +85,31 @@ def rules_command(name: str | None) -> None:
     """Print the rule catalogue, or one rule in full."""
     from migrate.catalogue_text import render_catalogue, render_rule
 
-    click.echo(render_rule(name) if name else render_catalogue())
+    click.echo(render_rule(name) if name else render_catalogue(), nl=False)
+
+
+@cli.command("check")
+@click.argument("sheet_path", metavar="SHEET")
+@click.option("--sheet", "sheet_name", metavar="NAME", help="Worksheet of an XLSX file.")
+@handles_errors
+def check_command(sheet_path: str, sheet_name: str | None) -> None:
+    """Check a sheet offline: every problem with its row and column, or what it would do.
+
+    Exits 2 when the sheet has problems. Sends no request.
+    """
+    from migrate.sheet import read_sheet, summarize
+
+    summary = summarize(read_sheet(sheet_path, sheet=sheet_name))
+    targets = f"{summary.scenario_ids} scenario id{'s' * (summary.scenario_ids != 1)}"
+    if summary.selectors:
+        count = len(summary.selectors)
+        listed = ", ".join(summary.selectors)
+        targets += f", {count} selector{'s' * (count != 1)} ({listed}) matched when planning"
+    rules = ", ".join(f"{name} {count}" for name, count in summary.rules.items())
+    click.echo(f"{sheet_path}: {summary.rows} row{'s' * (summary.rows != 1)}, no problems found")
+    click.echo(f"  targets: {targets}")
+    click.echo(f"  rows per rule: {rules}")
+    click.echo(f"Nothing was sent. `ivr-migrate plan {sheet_path}` shows what would change.")
 
 
 def main() -> None:

@@ -56,10 +56,12 @@ class Problem:
 class SheetError(UsageError):
     """A sheet failed validation; ``problems`` lists every problem, not only the first."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, total: int | None = None) -> None:
         self.problems = list(problems)
+        #: Problems found in all: more than ``len(problems)`` when a long list was cut short.
+        self.total = len(self.problems) if total is None else total
         first = str(self.problems[0]) if self.problems else "invalid sheet"
-        more = len(self.problems) - 1
+        more = self.total - 1
         super().__init__(first if more <= 0 else f"{first} (and {more} more problems)")
 
 
