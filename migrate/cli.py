@@ -12,6 +12,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -110,6 +111,66 @@ def check_command(sheet_path: str, sheet_name: str | None) -> None:
     click.echo(f"  targets: {targets}")
     click.echo(f"  rows per rule: {rules}")
     click.echo(f"Nothing was sent. `ivr-migrate plan {sheet_path}` shows what would change.")
+
+
+@cli.command("sandbox")
+@click.option(
+    "--host",
+    default=None,
+    help="Address to listen on [default: 127.0.0.1]. Anything but loopback must be explicit.",
+)
+@click.option("--port", type=int, default=8080, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--seed",
+    "seed_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of scenario JSON files [default: the bundled examples].",
+)
+@click.option("--no-seed", is_flag=True, help="Start with no scenarios.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep scenarios in this SQLite file across restarts [default: in memory].",
+)
+@click.option("--write-rate", default="6/60s", show_default=True, help="Per account; or none.")
+@click.option("--read-rate", default="none", show_default=True, help="Per account, e.g. 600/60s.")
+@click.option("--key", "keys", multiple=True, metavar="NAME=SECRET", help="API key (App).")
+@click.option("--basic", "basics", multiple=True, metavar="NAME=USER:PASSWORD", help="Basic.")
+@click.option("--token", "tokens", multiple=True, metavar="NAME=TOKEN", help="Bearer/IBSSO.")
+@click.option("--generate", type=click.IntRange(min=0), default=0, help="Add N synthetic clones.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added latency.")
+@click.option("--error-rate", "error_rates", multiple=True, metavar="STATUS=RATE")
+@click.option("--hang-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option("--drop-before-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option("--drop-after-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option("--fault-methods", metavar="PUT,POST", help="Faults only for these methods.")
+@click.option("--retry-after/--no-retry-after", default=False, help="Send Retry-After on 429.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every request on stderr.")
+@handles_errors
+def sandbox_command(host: str | None, port: int, verbose: bool, **options: Any) -> None:
+    """Serve a local emulator of the IVR scenario API until interrupted.
+
+    Without --key/--basic/--token it creates an account "demo" with a random API key and prints
+    it. Admin endpoints for tests live under /_sandbox/ (faults, log, put-counts).
+    """
+    from migrate.sandbox.command import banner, build_config, describe_entry, is_loopback
+    from migrate.sandbox.runner import DEFAULT_HOST, RunningSandbox, serve_forever
+
+    if host is not None and not is_loopback(host):
+        click.echo(f"warning: serving on {host}: other machines can reach this sandbox", err=True)
+
+    def show(entry: Any) -> None:
+        click.echo(describe_entry(entry), err=True)
+
+    key_generated = not (options["keys"] or options["basics"] or options["tokens"])
+    config = build_config(**options, on_request=show if verbose else None)
+
+    def ready(sandbox: RunningSandbox) -> None:
+        click.echo("\n".join(banner(sandbox, key_generated=key_generated)))
+
+    serve_forever(config, host=host or DEFAULT_HOST, port=port, on_ready=ready)
+    click.echo("sandbox stopped", err=True)
 
 
 def main() -> None:

@@ -126,6 +126,10 @@ class RunningSandbox:
             lambda: [s.to_dict() for s in self._state.store.search(name, SearchQuery())]
         )
 
+    def scenario_count(self, *, account: str | None = None) -> int:
+        name = self.config.account(account).name
+        return self._call(lambda: self._state.store.count(name))
+
     def edit_scenario(
         self, scenario_id: str, body: dict[str, Any], *, account: str | None = None
     ) -> dict[str, Any]:
