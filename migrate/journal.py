@@ -173,7 +173,6 @@ class PlannedRow:
     http_status: int | None = None
     error_class: str | None = None
     error_text: str | None = None
-    attempts: int = 0
 
 
 @dataclass
@@ -281,6 +280,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     error_class TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_row ON attempts (row_id);
+CREATE INDEX IF NOT EXISTS attempts_scenario ON attempts (scenario_id);
 CREATE TABLE IF NOT EXISTS transitions (
     id INTEGER PRIMARY KEY,
     row_id INTEGER NOT NULL,
@@ -437,7 +437,6 @@ class Journal:
                     row.http_status,
                     row.error_class,
                     row.error_text,
-                    row.attempts,
                     now,
                 )
             )
@@ -450,14 +449,26 @@ class Journal:
                 "INSERT INTO rows (scenario_id, name, sheet_rows, rules, state, retryable, "
                 "read_body, read_fingerprint, read_update_time, planned_body, planned_fingerprint, "
                 "changes, change_count, validation_errors, http_status, error_class, error_text, "
-                "attempts, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?, ?)",
+                "planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
             self._db.execute(
                 "INSERT INTO transitions (row_id, time, operation, from_state, to_state) "
                 "SELECT id, ?, 'plan', NULL, state FROM rows WHERE id > ?",
                 (now, last),
+            )
+            # the plan's reads were made before their rows existed: link them now
+            self._db.execute(
+                "UPDATE attempts SET row_id = (SELECT r.id FROM rows r "
+                "WHERE r.scenario_id = attempts.scenario_id) WHERE row_id IS NULL "
+                "AND kind != 'SEARCH' "
+                "AND scenario_id IN (SELECT scenario_id FROM rows WHERE id > ?)",
+                (last,),
+            )
+            self._db.execute(
+                "UPDATE rows SET attempts = (SELECT COUNT(*) FROM attempts a "
+                "WHERE a.row_id = rows.id) WHERE id > ?",
+                (last,),
             )
 
     def replan_row(self, row_id: int, row: PlannedRow) -> None:
