@@ -671,6 +671,14 @@ def test_set_bad_value_is_reported_by_validation() -> None:
             ),
         ),
         (
+            {"action": "say", "path": "sendSms.from"},
+            (
+                "path",
+                "'sendSms' is the key of another kind of action: setting it on say would change "
+                "what the action is; use a path inside the action",
+            ),
+        ),
+        (
             {"path": "options..language"},
             (
                 "path",

@@ -647,6 +647,37 @@ def _kind_problem(action: str) -> str | None:
     return f"unknown action {action!r}{suffix}"
 
 
+#: Keys that make an action what it is; ``set`` may not add another kind's (a say would turn
+#: into a sendSms).
+_IDENTIFYING_KEYS: Final = frozenset(model.PATH_KEY.values()) | {"do", "until"}
+_OWN_KEYS: Final = {
+    model.WHILE_DO: {"while", "do"},
+    model.REPEAT_WHILE: {"repeat", "while"},
+    model.REPEAT_UNTIL: {"repeat", "until"},
+    model.FOR_EACH: {"for-each", "do"},
+}
+
+
+def _path_problems(kind: str, first: str) -> Problems:
+    if first in model.nested_fields(kind):
+        return [
+            (
+                "path",
+                f"{first!r} holds the nested actions of {kind}: set fields of those actions "
+                "instead (set reaches every depth)",
+            )
+        ]
+    if first in _IDENTIFYING_KEYS and first not in _OWN_KEYS.get(kind, {kind}):
+        return [
+            (
+                "path",
+                f"{first!r} is the key of another kind of action: setting it on {kind} would "
+                "change what the action is; use a path inside the action",
+            )
+        ]
+    return []
+
+
 def _set_check(params: Params) -> Problems:
     problems = []
     kind_problem = _kind_problem(params["action"])
@@ -657,14 +688,8 @@ def _set_check(params: Params) -> Problems:
     except ParamError as exc:
         problems.append(("path", str(exc)))
     else:
-        if not kind_problem and keys[0] in model.nested_fields(params["action"]):
-            problems.append(
-                (
-                    "path",
-                    f"{keys[0]!r} holds the nested actions of {params['action']}: set fields of "
-                    "those actions instead (set reaches every depth)",
-                )
-            )
+        if not kind_problem:
+            problems += _path_problems(params["action"], str(keys[0]))
     if "where" in params:
         try:
             parse_where(params["where"])
@@ -697,9 +722,10 @@ def set_field_rule(scenario: Scenario, params: Params) -> list[Change]:
     last); a list item that does not exist, or a value that is not an object where one is
     needed, leaves that action unchanged. ``where`` is ``PATH=JSON`` and keeps only actions whose
     field equals the value (JSON equality: ``1`` equals ``1.0``, ``true`` is not ``1``; ``null``
-    also matches an absent field). Nested action arrays (``then``, ``do``, ``case``, …) cannot
-    be set. Values are written as given: one the API refuses (``options.speechRate`` = 9) makes
-    the scenario invalid, and validation reports it before anything is sent.
+    also matches an absent field). Nested action arrays (``then``, ``do``, ``case``, …) and the
+    keys that identify other kinds of action cannot be set. Values are written as given: one the
+    API refuses (``options.speechRate`` = 9) makes the scenario invalid, and validation reports
+    it before anything is sent.
     """
     kind, value = params["action"], params["value"]
     keys, _ = parse_path(params["path"])
