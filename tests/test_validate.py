@@ -400,6 +400,12 @@ INVALID: list[tuple[str, list[Any], str, str]] = [
         "script[0].dialToConversations.options.tagIdentifierType",
         "not one of ID, NAME",
     ),
+    (
+        model.DIAL_TO_CONVERSATIONS,
+        [{"dialToConversations": {"options": {"tags": ["VIP", 7]}}}],
+        "script[0].dialToConversations.options.tags[1]",
+        "must be a string",
+    ),
     (model.FOR_EACH, [{"for-each": "c", "do": []}], "script[0].in", "is required"),
     (
         model.FOR_EACH,
@@ -701,6 +707,12 @@ def test_unknown_key_at_top_level() -> None:
     errors = validate_scenario(body({"say": "x"}, Description="d"))
     assert paths(errors) == ["Description"]
     assert "did you mean 'description'" in errors[0].message
+
+
+def test_an_action_key_at_top_level_is_an_unknown_scenario_field() -> None:
+    errors = validate_scenario(body({"say": "x"}, say="hello"))
+    assert paths(errors) == ["say"]
+    assert errors[0].message.startswith("unknown key 'say' in a scenario")
 
 
 def test_unknown_key_in_an_action() -> None:

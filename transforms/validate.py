@@ -22,11 +22,11 @@ from typing import Any, Final
 
 from transforms import model
 from transforms.formats import check_url
-from transforms.validate_actions import (
+from transforms.validate_actions import IDENTIFYING_KEYS, check_action
+from transforms.validate_fields import (
     Checks,
+    at,
     boolean,
-    check_action,
-    check_unknown,
     enum,
     formatted,
     json_type,
@@ -131,7 +131,7 @@ def _check_script_field(c: Checks, body: dict[str, Any], *, required: bool) -> N
 def _check_script(c: Checks, script: list[Any]) -> None:
     for found in model.walk(script):
         if found.kind == model.UNKNOWN:
-            check_unknown(c, found.action, found.path)
+            _explain_non_action(c, found.action, found.path)
         elif found.kind not in model.STRING_ACTIONS:
             check_action(c, found.kind, found.action, found.path)
     for target, path in c.gotos:
@@ -142,3 +142,66 @@ def _check_script(c: Checks, script: list[Any]) -> None:
                 f"points to actionId {target}, which no action in this scenario has "
                 f"(actionIds present: {known})",
             )
+
+
+#: Lower-cased action keys, to tell ``SendSms`` from an unknown key.
+_ACTION_KEYS_BY_LOWER: Final = {
+    key.lower(): key for key in (*IDENTIFYING_KEYS, "repeat", "while", "do", "until")
+}
+_ACTION_KEYS_TEXT: Final = ", ".join(sorted(IDENTIFYING_KEYS)) + ", repeat + while, while + do"
+#: A loop or branch key found without the key that makes it an action.
+_COMPANIONS: Final = {
+    "while": "'while' needs 'do' (While Do) or 'repeat' (Repeat While)",
+    "do": "'do' needs 'while' (While Do) or 'for-each' (For Each)",
+    "until": "'until' needs 'repeat' (Repeat Until)",
+    "case": "'case' needs 'switch' with the variable name",
+    "then": "'then' needs 'if' with the condition",
+    "else": "'else' needs 'if' with the condition",
+    "in": "'in' needs 'for-each' with the loop variable name",
+}
+
+
+def _explain_non_action(c: Checks, element: object, path: str) -> None:
+    """Explain a script element that is not an action, naming the fix where there is one."""
+    if isinstance(element, str):
+        c.add(path, _unknown_string_message(element))
+    elif isinstance(element, dict):
+        c.add(*_unknown_object_problem(element, path))
+    else:
+        c.add(
+            path,
+            'must be an action object or the string "hangup" or "machineDetection", '
+            f"not {json_type(element)}",
+        )
+
+
+def _unknown_string_message(element: str) -> str:
+    for known in model.STRING_ACTIONS:
+        if element.strip().lower() == known.lower():
+            return f"unknown string action {element!r}: write {known!r}"
+    if element in IDENTIFYING_KEYS:
+        return f"{element!r} is not a string action: write an object {{{element!r}: …}}"
+    return (
+        f'unknown string action {element!r}: the only string actions are "hangup" and '
+        '"machineDetection"; every other action is an object'
+    )
+
+
+def _unknown_object_problem(element: dict[str, Any], path: str) -> tuple[str, str]:
+    for key in element:
+        fix = model.MISSPELLED_KEYS.get(key)
+        if fix is not None:
+            shown = fix if " " in fix else repr(fix)
+            return at(path, key), f"{key!r} is not an action key: use {shown}"
+    for key in element:
+        correct = _ACTION_KEYS_BY_LOWER.get(key.lower()) if isinstance(key, str) else None
+        if correct is not None and correct != key:
+            return at(path, key), f"action keys are case-sensitive: write {correct!r}"
+    for key in element:
+        if key in _COMPANIONS:
+            return path, _COMPANIONS[key]
+    found = ", ".join(element) if element else "nothing"
+    return (
+        path,
+        f"no action key: an action object needs one of {_ACTION_KEYS_TEXT} (found: {found})",
+    )

@@ -1,27 +1,41 @@
-"""The validator's per-action checks: one checker per action kind, and the field helpers they share.
+"""The validator's per-action checks: one checker per action kind, in a dispatch table.
 
-Used by :mod:`transforms.validate`; pure, no I/O. Every check appends ``(path, message)`` to a
-:class:`Checks` collector and carries on, so a scenario's problems are all reported at once.
-
-Paths follow :mod:`transforms.model`: scalar fields are the action path plus JSON keys
-(``script[2].sendSms.from``); fields that hold action arrays use the nesting notation the walker
-gives their children (``script[2].if.then``, ``script[3].switch.case["1"]``), so an error about an
-array and the errors about the actions inside it share a prefix.
+A checker checks one action's own fields; the walker in :mod:`transforms.validate` reaches the
+actions nested inside it. Fields that hold action arrays are addressed with the nesting notation
+the walker gives their children (``script[2].if.then``, ``script[3].switch.case["1"]``), so an
+error about an array and the errors about the actions inside it share a prefix; scalar fields are
+the action path plus JSON keys (``script[2].sendSms.from``).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from transforms import model
 from transforms.formats import check_e164, check_sender_id, check_url
-from transforms.model import field_path, has_variable
+from transforms.model import has_variable
+from transforms.validate_fields import (
+    MISSING,
+    Checks,
+    action_list,
+    at,
+    boolean,
+    enum,
+    formatted,
+    integer,
+    is_int,
+    json_type,
+    number,
+    present,
+    string,
+    string_map,
+    sub_object,
+    unknown_key_message,
+    unknown_keys,
+)
 
-INT32_MIN: Final = -(2**31)
-INT32_MAX: Final = 2**31 - 1
 SAY_MAX_CHARS: Final = 1400
 MAX_INPUT_LENGTH: Final = 255  # classic limit; the 2026 spec lowers it to 64 and forbids 0
 HTTP_METHODS: Final = ("GET", "POST", "PUT", "DELETE", "PATCH")
@@ -29,248 +43,40 @@ SEND_TO_REPORTS: Final = ("ALWAYS", "MASKED", "NEVER")
 GENDERS: Final = ("FEMALE", "MALE")
 DTMF_CHARS: Final = frozenset("0123456789*#ABCD")
 
-_MISSING: Final[Any] = object()
-
-
-class Checks:
-    """Problems found so far in one scenario, and the actionIds/goTo targets seen on the way."""
-
-    __slots__ = ("action_ids", "gotos", "problems")
-
-    def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
-        self.action_ids: dict[int, str] = {}
-        self.gotos: list[tuple[int, str]] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.problems.append((path, message))
-
-
-def at(path: str, key: str | int) -> str:
-    """Path of ``key`` inside the object at ``path`` (``""`` is the scenario itself)."""
-    return field_path(path, key) if path else field_path("", key).removeprefix(".")
-
-
-def json_type(value: object) -> str:
-    """The JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-# --- field helpers -----------------------------------------------------------------------------
-
-
-def present(c: Checks, obj: dict[str, Any], path: str, key: str, required: bool) -> Any:
-    """``obj[key]``, or ``_MISSING`` when absent or null (reported if the field is required)."""
-    value = obj.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            c.add(at(path, key), "is required" if value is _MISSING else "must not be null")
-        return _MISSING
-    return value
-
-
-def string(
-    c: Checks,
-    obj: dict[str, Any],
-    path: str,
-    key: str,
-    *,
-    required: bool = True,
-    blank: bool = False,
-) -> str | None:
-    """A string field; blank values are refused unless ``blank``."""
-    value = present(c, obj, path, key, required)
-    if value is _MISSING:
-        return None
-    if not isinstance(value, str):
-        c.add(at(path, key), f"must be a string, not {json_type(value)}")
-        return None
-    if not blank and not value.strip():
-        c.add(at(path, key), "must not be blank")
-        return None
-    return value
-
-
-def integer(
-    c: Checks,
-    obj: dict[str, Any],
-    path: str,
-    key: str,
-    *,
-    required: bool = False,
-    lo: int = INT32_MIN,
-    hi: int = INT32_MAX,
-) -> int | None:
-    """An integer field within ``lo``..``hi``; ``None`` when absent or wrong."""
-    value = present(c, obj, path, key, required)
-    if value is _MISSING:
-        return None
-    if not _is_int(value):
-        c.add(at(path, key), f"must be a whole number, not {json_type(value)}")
-        return None
-    if not lo <= value <= hi:
-        bound = f"at least {lo}" if hi == INT32_MAX else f"between {lo} and {hi}"
-        c.add(at(path, key), f"must be {bound}, not {value}")
-        return None
-    return int(value)
-
-
-def number(
-    c: Checks, obj: dict[str, Any], path: str, key: str, *, required: bool = False
-) -> float | None:
-    """A number field (integer or decimal); range checks are the caller's."""
-    value = present(c, obj, path, key, required)
-    if value is _MISSING:
-        return None
-    if not _is_number(value):
-        c.add(at(path, key), f"must be a number, not {json_type(value)}")
-        return None
-    return float(value)
-
-
-def boolean(c: Checks, obj: dict[str, Any], path: str, key: str, *, required: bool = False) -> None:
-    value = present(c, obj, path, key, required)
-    if value is not _MISSING and not isinstance(value, bool):
-        c.add(at(path, key), f"must be true or false, not {json_type(value)}")
-
-
-def enum(
-    c: Checks,
-    obj: dict[str, Any],
-    path: str,
-    key: str,
-    allowed: tuple[str, ...],
-    *,
-    required: bool = False,
-) -> None:
-    value = present(c, obj, path, key, required)
-    if value is _MISSING or value in allowed:
-        return
-    if not isinstance(value, str):
-        c.add(at(path, key), f"must be one of {', '.join(allowed)}, not {json_type(value)}")
-        return
-    hint = f": write {value.upper()}" if value.upper() in allowed else ""
-    c.add(at(path, key), f"{value!r} is not one of {', '.join(allowed)}{hint}")
-
-
-def formatted(
-    c: Checks,
-    obj: dict[str, Any],
-    path: str,
-    key: str,
-    check: Callable[[object], str | None],
-    *,
-    required: bool = False,
-) -> None:
-    """A string whose literal format ``check`` constrains (``${…}`` values pass)."""
-    value = present(c, obj, path, key, required)
-    if value is _MISSING:
-        return
-    if not isinstance(value, str):
-        c.add(at(path, key), f"must be a string, not {json_type(value)}")
-        return
-    problem = check(value)
-    if problem:
-        c.add(at(path, key), problem)
-
-
-def string_map(c: Checks, obj: dict[str, Any], path: str, key: str) -> None:
-    """An optional object of string → string (headers, mappedValues)."""
-    value = present(c, obj, path, key, False)
-    if value is _MISSING:
-        return
-    where = at(path, key)
-    if not isinstance(value, dict):
-        c.add(where, f"must be an object of strings, not {json_type(value)}")
-        return
-    for name, item in value.items():
-        if not isinstance(item, str):
-            c.add(at(where, name), f"must be a string, not {json_type(item)}")
-
-
-def sub_object(
-    c: Checks,
-    obj: dict[str, Any],
-    path: str,
-    key: str,
-    allowed: frozenset[str],
-    what: str,
-    *,
-    required: bool = False,
-) -> dict[str, Any] | None:
-    """An object field whose own keys must be in ``allowed``; ``None`` when absent or wrong."""
-    value = present(c, obj, path, key, required)
-    if value is _MISSING:
-        return None
-    if not isinstance(value, dict):
-        c.add(at(path, key), f"must be an object, not {json_type(value)}")
-        return None
-    if not allowed.issuperset(value):
-        unknown_keys(c, value, at(path, key), allowed, what)
-    return value
-
-
-def action_list(
-    c: Checks, obj: dict[str, Any], key: str, array_path: str, *, required: bool
-) -> list[Any] | None:
-    """A field holding an action array; its items are checked when the walker reaches them."""
-    value = obj.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            c.add(array_path, "is required" if value is _MISSING else "must not be null")
-        return None
-    if not isinstance(value, list):
-        c.add(array_path, f"must be an array of actions, not {json_type(value)}")
-        return None
-    return value
-
-
-def unknown_keys(
-    c: Checks, obj: dict[str, Any], path: str, allowed: frozenset[str], what: str
-) -> None:
-    for key in obj:
-        if key not in allowed:
-            c.add(at(path, key), _unknown_key_message(key, allowed, what))
-
-
-def _unknown_key_message(key: str, allowed: frozenset[str], what: str) -> str:
-    listed = ", ".join(sorted(allowed))
-    if key in _IDENTIFYING_KEYS:
-        return (
-            f"{what} cannot also hold {key!r}: put each action in an object of its own "
-            f"(allowed keys: {listed})"
-        )
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    hint = f": did you mean {close[0]!r}?" if close else ""
-    return f"unknown key {key!r} in {what}{hint} (allowed: {listed})"
-
 
 # --- one checker per action kind ---------------------------------------------------------------
 
 Checker = Callable[[Checks, dict[str, Any], str], None]
 
-_LOOP_OPTIONS: Final = frozenset({"loopCount"})
-_AUDIO_KEYS: Final = frozenset({"type", "fileUrl", "fileId"})
+#: Keys that on their own identify an action (the shared loop keys excluded).
+IDENTIFYING_KEYS: Final = frozenset(
+    key for key in model.PATH_KEY.values() if key not in ("repeat", "while")
+)
+
+
+def _keys(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+_LOOP_OPTIONS: Final = _keys("loopCount")
+_CALL_API_OPTIONS: Final = _keys("method headers body collectResponse")
+_SPEECH_OPTIONS: Final = _keys("language keyPhrases maxSilence")
+_DTMF_OPTIONS: Final = _keys("maxInputLength mappedValues")
+_COLLECT_OPTIONS: Final = _keys("maxInputLength timeout sendToReports mappedValues")
+_DIAL_OPTIONS: Final = _keys("senderId maxCallDuration customRingback")
+_RINGBACK_KEYS: Final = _keys("ringingAudio failedAudio")
+_DIAL_TO_MANY_OPTIONS: Final = _keys("parallel senderId maxCallDuration ringTimeout")
+_CONVERSATIONS_KEYS: Final = _keys("options")
+_CONVERSATIONS_OPTIONS: Final = _keys("tags tagIdentifierType")
+_GO_TO_LIMITS: Final = ("goToLimit", "gotoLimit")  # schemas say goToLimit; examples gotoLimit
+_GO_TO_OPTIONS: Final = frozenset({*_GO_TO_LIMITS, "countVariable"})
+_DIAL_TARGET_KEYS: Final = _keys("number numbers")
+_RECORD_OPTIONS: Final = _keys("escapeDigits beep maxSilence identifier")
+_SAY_OPTIONS: Final = _keys("language voice speechRate")
+_VOICE_KEYS: Final = _keys("name gender")
+_SMS_KEYS: Final = _keys("text to from")
+_AMD_OPTIONS: Final = _keys("waitEndOfMessageDetection endOfMessageDetectionTimeout")
+_AUDIO_KEYS: Final = _keys("type fileUrl fileId")
 
 
 def _loop_options(c: Checks, a: dict[str, Any], path: str, what: str) -> None:
@@ -281,15 +87,7 @@ def _loop_options(c: Checks, a: dict[str, Any], path: str, what: str) -> None:
 
 def _call_api(c: Checks, a: dict[str, Any], path: str) -> None:
     formatted(c, a, path, "request", check_url, required=True)
-    opts = sub_object(
-        c,
-        a,
-        path,
-        "options",
-        frozenset({"method", "headers", "body", "collectResponse"}),
-        "Call API options",
-        required=True,
-    )
+    opts = sub_object(c, a, path, "options", _CALL_API_OPTIONS, "Call API options", required=True)
     if opts is None:
         return
     where = at(path, "options")
@@ -306,13 +104,7 @@ def _capture(c: Checks, a: dict[str, Any], path: str) -> None:
     string(c, a, path, "capture")
     timeout = integer(c, a, path, "timeout", required=True, lo=1, hi=30)
     speech = sub_object(
-        c,
-        a,
-        path,
-        "speechOptions",
-        frozenset({"language", "keyPhrases", "maxSilence"}),
-        "speechOptions",
-        required=True,
+        c, a, path, "speechOptions", _SPEECH_OPTIONS, "speechOptions", required=True
     )
     if speech is not None:
         where = at(path, "speechOptions")
@@ -325,9 +117,7 @@ def _capture(c: Checks, a: dict[str, Any], path: str) -> None:
                 f"must be lower than timeout ({timeout}), not {silence}: "
                 "lower maxSilence or raise timeout",
             )
-    dtmf = sub_object(
-        c, a, path, "dtmfOptions", frozenset({"maxInputLength", "mappedValues"}), "dtmfOptions"
-    )
+    dtmf = sub_object(c, a, path, "dtmfOptions", _DTMF_OPTIONS, "dtmfOptions")
     if dtmf is not None:
         where = at(path, "dtmfOptions")
         integer(c, dtmf, where, "maxInputLength", lo=0, hi=MAX_INPUT_LENGTH)
@@ -338,7 +128,7 @@ def _capture(c: Checks, a: dict[str, Any], path: str) -> None:
 
 def _key_phrases(c: Checks, speech: dict[str, Any], path: str) -> None:
     phrases = present(c, speech, path, "keyPhrases", False)
-    if phrases is _MISSING:
+    if phrases is MISSING:
         return
     where = at(path, "keyPhrases")
     if not isinstance(phrases, list):
@@ -353,14 +143,7 @@ def _key_phrases(c: Checks, speech: dict[str, Any], path: str) -> None:
 
 def _collect(c: Checks, a: dict[str, Any], path: str) -> None:
     string(c, a, path, "collectInto")
-    opts = sub_object(
-        c,
-        a,
-        path,
-        "options",
-        frozenset({"maxInputLength", "timeout", "sendToReports", "mappedValues"}),
-        "collectInto options",
-    )
+    opts = sub_object(c, a, path, "options", _COLLECT_OPTIONS, "collectInto options")
     if opts is None:
         return
     where = at(path, "options")
@@ -374,27 +157,13 @@ def _collect(c: Checks, a: dict[str, Any], path: str) -> None:
 
 def _dial(c: Checks, a: dict[str, Any], path: str) -> None:
     formatted(c, a, path, "dial", check_e164, required=True)
-    opts = sub_object(
-        c,
-        a,
-        path,
-        "options",
-        frozenset({"senderId", "maxCallDuration", "customRingback"}),
-        "dial options",
-    )
+    opts = sub_object(c, a, path, "options", _DIAL_OPTIONS, "dial options")
     if opts is None:
         return
     where = at(path, "options")
     formatted(c, opts, where, "senderId", check_e164)
     integer(c, opts, where, "maxCallDuration", lo=1)
-    ringback = sub_object(
-        c,
-        opts,
-        where,
-        "customRingback",
-        frozenset({"ringingAudio", "failedAudio"}),
-        "customRingback",
-    )
+    ringback = sub_object(c, opts, where, "customRingback", _RINGBACK_KEYS, "customRingback")
     if ringback is not None:
         ring_path = at(where, "customRingback")
         _audio(c, ringback, ring_path, "ringingAudio", required=True)
@@ -418,13 +187,10 @@ def _audio(c: Checks, obj: dict[str, Any], path: str, key: str, *, required: boo
             c.add(at(where, "fileUrl"), "is only used with type URL: remove it or use type URL")
 
 
-_DIAL_TARGET_KEYS: Final = frozenset({"number", "numbers"})
-
-
 def _dial_to_many(c: Checks, a: dict[str, Any], path: str) -> None:
     where = at(path, "dialToMany")
     targets = present(c, a, path, "dialToMany", True)
-    if targets is _MISSING:
+    if targets is MISSING:
         pass
     elif not isinstance(targets, list):
         c.add(
@@ -435,14 +201,7 @@ def _dial_to_many(c: Checks, a: dict[str, Any], path: str) -> None:
     else:
         for index, target in enumerate(targets):
             _dial_target(c, target, f"{where}[{index}]")
-    opts = sub_object(
-        c,
-        a,
-        path,
-        "options",
-        frozenset({"parallel", "senderId", "maxCallDuration", "ringTimeout"}),
-        "dialToMany options",
-    )
+    opts = sub_object(c, a, path, "options", _DIAL_TO_MANY_OPTIONS, "dialToMany options")
     if opts is None:
         return
     where = at(path, "options")
@@ -478,13 +237,7 @@ def _dial_to_webrtc(c: Checks, a: dict[str, Any], path: str) -> None:
 
 def _dial_to_conversations(c: Checks, a: dict[str, Any], path: str) -> None:
     conversations = sub_object(
-        c,
-        a,
-        path,
-        "dialToConversations",
-        frozenset({"options"}),
-        "dialToConversations",
-        required=True,
+        c, a, path, "dialToConversations", _CONVERSATIONS_KEYS, "dialToConversations", required=True
     )
     if conversations is None:
         return
@@ -494,7 +247,7 @@ def _dial_to_conversations(c: Checks, a: dict[str, Any], path: str) -> None:
         conversations,
         where,
         "options",
-        frozenset({"tags", "tagIdentifierType"}),
+        _CONVERSATIONS_OPTIONS,
         "dialToConversations options",
         required=True,
     )
@@ -506,10 +259,11 @@ def _dial_to_conversations(c: Checks, a: dict[str, Any], path: str) -> None:
         c.add(at(where, "tags"), "is required (an array of tag names or ids; may be empty)")
     else:
         tags = opts["tags"]
-        if tags is not None and not (
-            isinstance(tags, list) and all(isinstance(t, str) for t in tags)
-        ):
+        if tags is not None and not isinstance(tags, list):
             c.add(at(where, "tags"), f"must be an array of strings, not {json_type(tags)}")
+        for index, tag in enumerate(tags or ()):
+            if not isinstance(tag, str):
+                c.add(f"{at(where, 'tags')}[{index}]", f"must be a string, not {json_type(tag)}")
     enum(c, opts, where, "tagIdentifierType", ("ID", "NAME"))
 
 
@@ -522,21 +276,11 @@ def _for_each(c: Checks, a: dict[str, Any], path: str) -> None:
     action_list(c, a, "do", f"{path}.for-each.do", required=True)
 
 
-_GO_TO_LIMITS: Final = ("goToLimit", "gotoLimit")  # schemas say goToLimit; examples gotoLimit
-
-
 def _go_to(c: Checks, a: dict[str, Any], path: str) -> None:
     target = integer(c, a, path, "goTo", required=True)
     if target is not None:
         c.gotos.append((target, at(path, "goTo")))
-    opts = sub_object(
-        c,
-        a,
-        path,
-        "options",
-        frozenset({*_GO_TO_LIMITS, "countVariable"}),
-        "goTo options",
-    )
+    opts = sub_object(c, a, path, "options", _GO_TO_OPTIONS, "goTo options")
     if opts is None:
         return
     where = at(path, "options")
@@ -573,7 +317,7 @@ def _play_from_recording(c: Checks, a: dict[str, Any], path: str) -> None:
         c.add(at(path, "playFromRecording"), "is required")
         return
     value = a["playFromRecording"]
-    if value is not None and not isinstance(value, str) and not _is_int(value):
+    if value is not None and not isinstance(value, str) and not is_int(value):
         c.add(
             at(path, "playFromRecording"),
             f"must be a recording identifier (string), an index or null, not {json_type(value)}",
@@ -583,14 +327,7 @@ def _play_from_recording(c: Checks, a: dict[str, Any], path: str) -> None:
 def _record(c: Checks, a: dict[str, Any], path: str) -> None:
     if a.get("record") is not None:  # null records without a limit
         integer(c, a, path, "record", lo=0)
-    opts = sub_object(
-        c,
-        a,
-        path,
-        "options",
-        frozenset({"escapeDigits", "beep", "maxSilence", "identifier"}),
-        "record options",
-    )
+    opts = sub_object(c, a, path, "options", _RECORD_OPTIONS, "record options")
     if opts is None:
         return
     where = at(path, "options")
@@ -623,14 +360,12 @@ def _say(c: Checks, a: dict[str, Any], path: str) -> None:
             f"is {len(text)} characters long; Say allows at most {SAY_MAX_CHARS}: "
             "split it into several say actions",
         )
-    opts = sub_object(
-        c, a, path, "options", frozenset({"language", "voice", "speechRate"}), "say options"
-    )
+    opts = sub_object(c, a, path, "options", _SAY_OPTIONS, "say options")
     if opts is None:
         return
     where = at(path, "options")
     string(c, opts, where, "language", required=False)
-    voice = sub_object(c, opts, where, "voice", frozenset({"name", "gender"}), "say voice")
+    voice = sub_object(c, opts, where, "voice", _VOICE_KEYS, "say voice")
     if voice is not None:
         voice_path = at(where, "voice")
         string(c, voice, voice_path, "name", required=False)
@@ -644,9 +379,7 @@ def _say(c: Checks, a: dict[str, Any], path: str) -> None:
 
 
 def _send_sms(c: Checks, a: dict[str, Any], path: str) -> None:
-    sms = sub_object(
-        c, a, path, "sendSms", frozenset({"text", "to", "from"}), "sendSms", required=True
-    )
+    sms = sub_object(c, a, path, "sendSms", _SMS_KEYS, "sendSms", required=True)
     if sms is None:
         return
     where = at(path, "sendSms")
@@ -666,9 +399,9 @@ def _switch(c: Checks, a: dict[str, Any], path: str) -> None:
         inner = name.strip().removeprefix("${").removesuffix("}")
         c.add(at(path, "switch"), f"takes a variable name, not {name!r}: write {inner!r}")
     where = f"{path}.switch.case"
-    cases = a.get("case", _MISSING)
-    if cases is _MISSING or cases is None:
-        c.add(where, "is required" if cases is _MISSING else "must not be null")
+    cases = a.get("case", MISSING)
+    if cases is MISSING or cases is None:
+        c.add(where, "is required" if cases is MISSING else "must not be null")
         return
     if not isinstance(cases, dict):
         c.add(where, f"must be an object of value → actions, not {json_type(cases)}")
@@ -691,14 +424,7 @@ _DETECTING_KINDS: Final = frozenset({model.PLAY, model.SAY, model.COLLECT})
 
 def _answering_machine_detection(c: Checks, a: dict[str, Any], path: str) -> None:
     boolean(c, a, path, "answeringMachineDetection", required=True)
-    opts = sub_object(
-        c,
-        a,
-        path,
-        "options",
-        frozenset({"waitEndOfMessageDetection", "endOfMessageDetectionTimeout"}),
-        "answeringMachineDetection options",
-    )
+    opts = sub_object(c, a, path, "options", _AMD_OPTIONS, "answeringMachineDetection options")
     if opts is not None:
         where = at(path, "options")
         enum(c, opts, where, "waitEndOfMessageDetection", ("ALWAYS", "NEVER", "ON_DETECTING"))
@@ -730,113 +456,76 @@ def _play_tty(c: Checks, a: dict[str, Any], path: str) -> None:
     _loop_options(c, a, path, "playTty options")
 
 
-#: kind → (its allowed keys without actionId, whether it takes an actionId, its checker, label)
-_SPECS: Final[dict[str, tuple[frozenset[str], bool, Checker, str]]] = {
-    model.CALL_API: (frozenset({"request", "options"}), True, _call_api, "request"),
-    model.CAPTURE: (
-        frozenset({"capture", "timeout", "speechOptions", "dtmfOptions", "sendToReports", "beep"}),
-        True,
-        _capture,
-        "capture",
-    ),
-    model.COLLECT: (frozenset({"collectInto", "options"}), True, _collect, "collectInto"),
-    model.DIAL: (frozenset({"dial", "options"}), True, _dial, "dial"),
-    model.DIAL_TO_MANY: (frozenset({"dialToMany", "options"}), True, _dial_to_many, "dialToMany"),
-    model.DIAL_TO_WEBRTC: (frozenset({"dialToWebRTC"}), False, _dial_to_webrtc, "dialToWebRTC"),
-    model.DIAL_TO_CONVERSATIONS: (
-        frozenset({"dialToConversations"}),
-        False,
-        _dial_to_conversations,
-        "dialToConversations",
-    ),
-    model.FOR_EACH: (
-        frozenset({"for-each", "in", "delimiter", "do"}),
-        False,
-        _for_each,
-        "for-each",
-    ),
-    model.GO_TO: (frozenset({"goTo", "options"}), False, _go_to, "goTo"),
-    model.IF_THEN_ELSE: (frozenset({"if", "then", "else"}), True, _if, "if"),
-    model.PAUSE: (frozenset({"pause"}), True, _pause, "pause"),
-    model.PLAY: (frozenset({"playFromUrl", "options"}), True, _play, "playFromUrl"),
-    model.PLAY_FROM_RECORDING: (
-        frozenset({"playFromRecording"}),
-        True,
-        _play_from_recording,
-        "playFromRecording",
-    ),
-    model.RECORD: (frozenset({"record", "options"}), True, _record, "record"),
-    model.REPEAT_UNTIL: (frozenset({"repeat", "until"}), False, _repeat_until, "repeat/until"),
-    model.REPEAT_WHILE: (frozenset({"repeat", "while"}), False, _repeat_while, "repeat/while"),
-    model.SAY: (frozenset({"say", "options"}), True, _say, "say"),
-    model.SEND_SMS: (frozenset({"sendSms"}), True, _send_sms, "sendSms"),
-    model.SET_VARIABLE: (frozenset({"setVariable", "value"}), False, _set_variable, "setVariable"),
-    model.SWITCH: (frozenset({"switch", "case"}), True, _switch, "switch"),
-    model.WHILE_DO: (frozenset({"while", "do"}), False, _while_do, "while/do"),
-    model.ANSWERING_MACHINE_DETECTION: (
-        frozenset(
-            {
-                "answeringMachineDetection",
-                "options",
-                "onDetecting",
-                "onMachineDetected",
-                "onTimeout",
-                "onHumanDetected",
-            }
-        ),
-        False,
-        _answering_machine_detection,
-        "answeringMachineDetection",
-    ),
-    model.PLAY_FROM_UPLOAD: (
-        frozenset({"playFromUpload", "options"}),
-        True,
-        _play_from_upload,
-        "playFromUpload",
-    ),
-    model.PLAY_TTY: (frozenset({"playTty", "options"}), True, _play_tty, "playTty"),
-}
+class _Spec(NamedTuple):
+    allowed: frozenset[str]  # the action's keys, actionId included when it takes one
+    action_id: bool
+    checker: Checker
+    label: str  # how messages name the kind; "" = its wire key
 
-_ALLOWED: Final = {
-    kind: keys | {"actionId"} if takes_id else keys
-    for kind, (keys, takes_id, _checker, _label) in _SPECS.items()
-}
-#: Keys that on their own identify an action (the shared loop keys excluded).
-_IDENTIFYING_KEYS: Final = frozenset(
-    key for key in model.PATH_KEY.values() if key not in ("repeat", "while")
-)
-_ACTION_KEYS_BY_LOWER: Final = {
-    key.lower(): key for key in (*_IDENTIFYING_KEYS, "repeat", "while", "do", "until")
-}
-_ACTION_KEYS_TEXT: Final = ", ".join(sorted(_IDENTIFYING_KEYS)) + ", repeat + while, while + do"
-#: A loop or branch key found without the key that makes it an action.
-_COMPANIONS: Final = {
-    "while": "'while' needs 'do' (While Do) or 'repeat' (Repeat While)",
-    "do": "'do' needs 'while' (While Do) or 'for-each' (For Each)",
-    "until": "'until' needs 'repeat' (Repeat Until)",
-    "case": "'case' needs 'switch' with the variable name",
-    "then": "'then' needs 'if' with the condition",
-    "else": "'else' needs 'if' with the condition",
-    "in": "'in' needs 'for-each' with the loop variable name",
+
+def _spec(keys: str, checker: Checker, *, action_id: bool, label: str = "") -> _Spec:
+    allowed = _keys(keys)
+    return _Spec(allowed | {"actionId"} if action_id else allowed, action_id, checker, label)
+
+
+_SPECS: Final = {
+    model.CALL_API: _spec("request options", _call_api, action_id=True),
+    model.CAPTURE: _spec(
+        "capture timeout speechOptions dtmfOptions sendToReports beep", _capture, action_id=True
+    ),
+    model.COLLECT: _spec("collectInto options", _collect, action_id=True),
+    model.DIAL: _spec("dial options", _dial, action_id=True),
+    model.DIAL_TO_MANY: _spec("dialToMany options", _dial_to_many, action_id=True),
+    model.DIAL_TO_WEBRTC: _spec("dialToWebRTC", _dial_to_webrtc, action_id=False),
+    model.DIAL_TO_CONVERSATIONS: _spec(
+        "dialToConversations", _dial_to_conversations, action_id=False
+    ),
+    model.FOR_EACH: _spec("for-each in delimiter do", _for_each, action_id=False),
+    model.GO_TO: _spec("goTo options", _go_to, action_id=False),
+    model.IF_THEN_ELSE: _spec("if then else", _if, action_id=True),
+    model.PAUSE: _spec("pause", _pause, action_id=True),
+    model.PLAY: _spec("playFromUrl options", _play, action_id=True),
+    model.PLAY_FROM_RECORDING: _spec("playFromRecording", _play_from_recording, action_id=True),
+    model.RECORD: _spec("record options", _record, action_id=True),
+    model.REPEAT_UNTIL: _spec("repeat until", _repeat_until, action_id=False, label="repeat/until"),
+    model.REPEAT_WHILE: _spec("repeat while", _repeat_while, action_id=False, label="repeat/while"),
+    model.SAY: _spec("say options", _say, action_id=True),
+    model.SEND_SMS: _spec("sendSms", _send_sms, action_id=True),
+    model.SET_VARIABLE: _spec("setVariable value", _set_variable, action_id=False),
+    model.SWITCH: _spec("switch case", _switch, action_id=True),
+    model.WHILE_DO: _spec("while do", _while_do, action_id=False, label="while/do"),
+    model.ANSWERING_MACHINE_DETECTION: _spec(
+        "answeringMachineDetection options onDetecting onMachineDetected onTimeout onHumanDetected",
+        _answering_machine_detection,
+        action_id=False,
+    ),
+    model.PLAY_FROM_UPLOAD: _spec("playFromUpload options", _play_from_upload, action_id=True),
+    model.PLAY_TTY: _spec("playTty options", _play_tty, action_id=True),
 }
 
 
 def check_action(c: Checks, kind: str, action: dict[str, Any], path: str) -> None:
     """Check one recognised object action (not its nested actions: the walker yields those)."""
-    _keys, takes_id, checker, label = _SPECS[kind]
-    allowed = _ALLOWED[kind]
+    allowed, takes_id, checker, label = _SPECS[kind]
+    label = label or model.PATH_KEY[kind]
     if not allowed.issuperset(action):
         for key in action:
             if key not in allowed:
-                message = (
-                    f"{label} actions take no actionId, so no goTo can target them"
-                    if key == "actionId"
-                    else _unknown_key_message(key, allowed, f"a {label} action")
-                )
-                c.add(at(path, key), message)
+                c.add(at(path, key), _extra_key_message(key, allowed, label))
     if takes_id and "actionId" in action:
         _action_id(c, action, path)
     checker(c, action, path)
+
+
+def _extra_key_message(key: str, allowed: frozenset[str], label: str) -> str:
+    if key == "actionId":
+        return f"{label} actions take no actionId, so no goTo can target them"
+    if key in IDENTIFYING_KEYS:
+        return (
+            f"a {label} action cannot also hold {key!r}: put each action in an object of its "
+            f"own (allowed keys: {', '.join(sorted(allowed))})"
+        )
+    return unknown_key_message(key, allowed, f"a {label} action")
 
 
 def _action_id(c: Checks, action: dict[str, Any], path: str) -> None:
@@ -851,49 +540,3 @@ def _action_id(c: Checks, action: dict[str, Any], path: str) -> None:
         )
     else:
         c.action_ids[action_id] = path
-
-
-def check_unknown(c: Checks, element: object, path: str) -> None:
-    """Explain a script element that is not an action, naming the fix where there is one."""
-    if isinstance(element, str):
-        c.add(path, _unknown_string_message(element))
-    elif isinstance(element, dict):
-        c.add(*_unknown_object_problem(element, path))
-    else:
-        c.add(
-            path,
-            'must be an action object or the string "hangup" or "machineDetection", '
-            f"not {json_type(element)}",
-        )
-
-
-def _unknown_string_message(element: str) -> str:
-    for known in model.STRING_ACTIONS:
-        if element.strip().lower() == known.lower():
-            return f"unknown string action {element!r}: write {known!r}"
-    if element in _IDENTIFYING_KEYS:
-        return f"{element!r} is not a string action: write an object {{{element!r}: …}}"
-    return (
-        f'unknown string action {element!r}: the only string actions are "hangup" and '
-        '"machineDetection"; every other action is an object'
-    )
-
-
-def _unknown_object_problem(element: dict[str, Any], path: str) -> tuple[str, str]:
-    for key in element:
-        fix = model.MISSPELLED_KEYS.get(key)
-        if fix is not None:
-            shown = fix if " " in fix else repr(fix)
-            return at(path, key), f"{key!r} is not an action key: use {shown}"
-    for key in element:
-        correct = _ACTION_KEYS_BY_LOWER.get(key.lower()) if isinstance(key, str) else None
-        if correct is not None and correct != key:
-            return at(path, key), f"action keys are case-sensitive: write {correct!r}"
-    for key in element:
-        if key in _COMPANIONS:
-            return path, _COMPANIONS[key]
-    found = ", ".join(element) if element else "nothing"
-    return (
-        path,
-        f"no action key: an action object needs one of {_ACTION_KEYS_TEXT} (found: {found})",
-    )
