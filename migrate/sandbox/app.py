@@ -62,9 +62,9 @@ SCENARIO_ID: Final = re.compile(r"^[0-9A-F]{32}$")
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Keys of per-request values set by the middleware and the handlers.
-_ACCOUNT: Final = "sandbox.account"
-_STORED: Final = "sandbox.stored"
-_SCENARIO: Final = "sandbox.scenario_id"
+_ACCOUNT: Final = web.RequestKey("sandbox_account", Account)
+_STORED: Final = web.RequestKey("sandbox_stored", bool)
+_SCENARIO: Final = web.RequestKey("sandbox_scenario_id", str)
 
 MESSAGE_IDS: Final = {
     400: "BAD_REQUEST",
@@ -194,8 +194,9 @@ async def _serve_api(
             return error_response(429, headers=headers if state.config.retry_after else None)
 
     decision = state.faults.decide(method)
-    if decision.latency > 0:
-        await asyncio.sleep(decision.latency)
+    if decision.latency > 0 and await _stopped_during(state, decision.latency):
+        log(None, outcome.DROPPED_BEFORE)
+        return _drop(request)
     action = decision.outcome
     if action == fault.HANG:
         log(None, outcome.HUNG)
@@ -241,6 +242,16 @@ def _drop(request: web.Request) -> web.StreamResponse:
     if transport is not None:
         transport.close()
     return web.Response()
+
+
+async def _stopped_during(state: SandboxState, seconds: float) -> bool:
+    """Sleep, but wake up when the server stops (so stopping never waits for latency)."""
+    if state.stopping is None:
+        await asyncio.sleep(seconds)
+        return False
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(state.stopping.wait(), seconds)
+    return state.stopping.is_set()
 
 
 async def _hang(request: web.Request, state: SandboxState) -> None:
