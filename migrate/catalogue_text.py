@@ -7,13 +7,14 @@ with its summary, parameters and example row without touching this module.
 from __future__ import annotations
 
 import csv
+import difflib
 import inspect
 import io
 import textwrap
 from typing import Final
 
 from migrate.errors import UsageError
-from transforms.rules.base import Param, Rule, all_rules, suggest_rule
+from transforms.rules.base import Param, Rule, all_rules
 
 #: How a cell of each parameter type must be written; unknown (plugin) types show their name.
 TYPE_HELP: Final = {
@@ -85,7 +86,9 @@ def _find(name: str) -> Rule:
     rule = rules.get(name) or rules.get(name.strip().lower())
     if rule is not None:
         return rule
-    hint = suggest_rule(name)
+    # Stricter than suggest_rule: a wrong hint ("frobnicate" → "voice") misleads.
+    close = difflib.get_close_matches(name.strip().lower(), list(rules), n=1, cutoff=0.6)
+    hint = close[0] if close else None
     if hint:
         raise UsageError(
             f"unknown rule {name!r}: did you mean {hint!r}? (ivr-migrate rules lists them)"

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import operator
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
@@ -51,6 +52,21 @@ from migrate.sheet_files import (
     open_sheet_file,
 )
 from transforms.rules.base import Param, ParamError, Rule, all_rules
+
+__all__ = [
+    "ID_COLUMN",
+    "MAX_CELL_CHARS",
+    "MAX_PROBLEMS",
+    "MAX_ROWS",
+    "NOTE_COLUMN",
+    "RULE_COLUMN",
+    "SheetRow",
+    "SheetSummary",
+    "Target",
+    "parse_target",
+    "read_sheet",
+    "summarize",
+]
 
 ID_COLUMN: Final = "scenario_id"
 RULE_COLUMN: Final = "rule"
@@ -122,6 +138,8 @@ class SheetSummary:
 
 def parse_target(text: str) -> Target:
     """Parse a trimmed scenario_id cell; :class:`ValueError` names the fix."""
+    if len(text) == 32 and _HEX_ID.match(text):
+        return Target("id", text.upper())
     if text == "*":
         return Target("all", "*")
     if text[:5].lower() == "name:":
@@ -129,8 +147,6 @@ def parse_target(text: str) -> Target:
         if not glob:
             raise ValueError("name: needs a pattern after it, e.g. name:Sales* or name:*survey*")
         return Target("name", glob)
-    if _HEX_ID.match(text):
-        return Target("id", text.upper())
     if _ANY_SCIENTIFIC.match(text) or _DOT_ZERO.match(text):
         raise ValueError(
             f"{clip(text)} is a number Excel reformatted, not a scenario id: {FIX_TEXT_COLUMN}"
@@ -375,7 +391,7 @@ class _Validator:
                 "every row (only the first cell of a merged range holds it)",
             )
 
-    def _merged_away(self) -> dict[int, set[int]]:
+    def _merged_away(self) -> dict[int, frozenset[int]]:
         """0-based column indexes, by row, of cells hidden under a merged range's first cell."""
         hidden: dict[int, set[int]] = {}
         for first_row, first_col, last_row, last_col in self.merged:
@@ -383,7 +399,7 @@ class _Validator:
                 for col in range(first_col, last_col + 1):
                     if (row, col) != (first_row, first_col):
                         hidden.setdefault(row, set()).add(col - 1)
-        return hidden
+        return {row: frozenset(columns) for row, columns in hidden.items()}
 
     def _rows(
         self, records: Iterator[Record], header_row: int, columns: list[_Column]
@@ -391,13 +407,13 @@ class _Validator:
         checker = _RowChecker(self, columns)
         hidden = self._merged_away()
         rows: list[SheetRow] = []
-        seen: dict[tuple[Target, str, tuple[tuple[str, str], ...]], int] = {}
+        seen: dict[tuple[str, str, tuple[str, tuple[Cell, ...]]], int] = {}
         for number, cells in records:
-            row = checker.check(number, cells, hidden.get(number, set()))
-            if row is None:
+            checked = checker.check(number, cells, hidden.get(number, _NOTHING_HIDDEN))
+            if checked is None:
                 continue
-            key = (row.target, row.rule, tuple(row.cells.items()))
-            first = seen.setdefault(key, number)
+            row, params_key = checked
+            first = seen.setdefault((row.target.kind, row.target.value, params_key), number)
             if first != number:
                 self.add(
                     number,
@@ -408,6 +424,20 @@ class _Validator:
             elif not self.problems:
                 rows.append(row)
         return rows
+
+
+@dataclass(frozen=True, slots=True)
+class _ParamSet:
+    """The parameter cells of a rule, checked once however many rows repeat them."""
+
+    key: tuple[str, tuple[Cell, ...]]
+    params: dict[str, Any]
+    written: dict[str, str]
+    #: (0-based column index, column header, message)
+    problems: tuple[tuple[int, str, str], ...]
+
+
+_NOTHING_HIDDEN: Final[frozenset[int]] = frozenset()
 
 
 class _RowChecker:
@@ -421,31 +451,38 @@ class _RowChecker:
         self.rule_column = by_role["rule"][0]
         self.note_column = by_role["note"][0] if by_role["note"] else None
         self.params = by_role["param"]
+        self.param_indexes = [c.index for c in self.params]
         self.unknown = by_role["unknown"]
         self.header_of = {c.name: c for c in self.params}
-        self.used = [self.id_column.index, self.rule_column.index] + [
-            c.index for c in self.params + self.unknown
-        ]
+        self.used = _picker(
+            [self.id_column.index, self.rule_column.index]
+            + [c.index for c in self.params + self.unknown]
+        )
+        self.param_cells = _picker(self.param_indexes)
+        # A bulk sheet repeats one parameter set over many ids: convert and check it once, and
+        # let its rows share the resulting dicts.
+        self.sets: dict[tuple[str, tuple[Cell, ...]], _ParamSet] = {}
 
-    def check(self, number: int, cells: list[Cell], hidden: set[int]) -> SheetRow | None:
-        """A valid row, or None after adding its problems (or for a blank row)."""
-        cells = [c.strip() if isinstance(c, str) else c for c in cells]
+    def check(
+        self, number: int, cells: list[Cell], hidden: frozenset[int] = _NOTHING_HIDDEN
+    ) -> tuple[SheetRow, tuple[str, tuple[Cell, ...]]] | None:
+        """A valid row and the key of its parameter set, or None after adding its problems.
+
+        ``cells`` are trimmed (the sources do that). ``hidden`` holds the columns of this row
+        covered by a merged cell (already reported).
+        """
         if len(cells) < self.width:
-            cells.extend([""] * (self.width - len(cells)))
+            cells = cells + [""] * (self.width - len(cells))
         extra = range(self.width, len(cells))
-        if not any(cells[i] for i in self.used) and not any(cells[i] for i in extra):
+        if not any(self.used(cells)) and not any(cells[i] for i in extra):
             return None
-        for index, cell in enumerate(cells):
-            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                cells[index] = BadCell(
-                    f"cell holds {len(cell):,} characters (at most "
-                    f"{MAX_CELL_CHARS:,}): shorten it, or look for an "
-                    "unclosed quote"
-                )
         before = len(self.sheet.problems)
         target = self._target(number, cells, hidden)
         rule = self._rule(number, cells, hidden)
-        params, written = self._params(number, cells, rule, hidden)
+        found = self._param_set(rule, cells)
+        for index, header, message in found.problems:
+            if index not in hidden:
+                self.sheet.add(number, header, message)
         self._unknown(number, cells, rule, extra)
         note = cells[self.note_column.index] if self.note_column else ""
         if isinstance(note, BadCell):
@@ -453,27 +490,22 @@ class _RowChecker:
             note = ""
         if len(self.sheet.problems) > before or target is None or rule is None:
             return None
-        return SheetRow(self.sheet.file, number, target, rule.name, params, written, note)
+        row = SheetRow(
+            self.sheet.file, number, target, rule.name, found.params, found.written, note
+        )
+        return row, found.key
 
-    def _cell(self, number: int, cells: list[Cell], column: _Column, hidden: set[int]) -> str:
+    def _cell(self, number: int, cells: list[Cell], column: _Column, hidden: frozenset[int]) -> str:
         """The text of a required cell; "" after reporting it unusable or empty."""
         cell = cells[column.index]
         if isinstance(cell, BadCell):
             self.sheet.add(number, column.header, cell.message)
             return ""
         if not cell and column.index not in hidden:
-            self.sheet.add(
-                number,
-                column.header,
-                {
-                    "id": "scenario_id is empty: write a scenario id, * for every scenario, "
-                    "or name:GLOB",
-                    "rule": "rule is empty: write a rule name (ivr-migrate rules lists them)",
-                }[column.role],
-            )
+            self.sheet.add(number, column.header, _EMPTY[column.role])
         return cell
 
-    def _target(self, number: int, cells: list[Cell], hidden: set[int]) -> Target | None:
+    def _target(self, number: int, cells: list[Cell], hidden: frozenset[int]) -> Target | None:
         text = self._cell(number, cells, self.id_column, hidden)
         if not text:
             return None
@@ -483,51 +515,58 @@ class _RowChecker:
             self.sheet.add(number, self.id_column.header, str(exc))
             return None
 
-    def _rule(self, number: int, cells: list[Cell], hidden: set[int]) -> Rule | None:
+    def _rule(self, number: int, cells: list[Cell], hidden: frozenset[int]) -> Rule | None:
         text = self._cell(number, cells, self.rule_column, hidden)
         if not text:
             return None
         rule = self.sheet.rules.get(text) or self.sheet.rules_by_key.get(text.lower())
         if rule is None:
-            hint = _closest(text, self.sheet.rules, cutoff=0.5)
-            fix = f"did you mean {hint!r}?" if hint else "ivr-migrate rules lists the rules"
+            # Stricter than suggest_rule: a wrong hint ("frobnicate" → "voice") misleads.
+            hint = _closest(text, self.sheet.rules)
+            names = ", ".join(self.sheet.rules)
+            fix = f"did you mean {hint!r}?" if hint else f"the rules are {names}"
             self.sheet.add(number, self.rule_column.header, f"unknown rule {clip(text)}: {fix}")
         return rule
 
-    def _params(
-        self, number: int, cells: list[Cell], rule: Rule | None, hidden: set[int]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
+    def _param_set(self, rule: Rule | None, cells: list[Cell]) -> _ParamSet:
+        key = (rule.name if rule else "", self.param_cells(cells))
+        found = self.sets.get(key)
+        if found is None:
+            found = self.sets[key] = self._evaluate(key, rule)
+        return found
+
+    def _evaluate(self, key: tuple[str, tuple[Cell, ...]], rule: Rule | None) -> _ParamSet:
         params: dict[str, Any] = {}
         written: dict[str, str] = {}
+        problems: list[tuple[int, str, str]] = []
         failed: set[str] = set()
         takes = self.sheet.params_of[rule.name] if rule else {}
-        for column in self.params:
-            cell = cells[column.index]
+        for column, cell in zip(self.params, key[1], strict=True):
             if not cell:
                 continue
             if isinstance(cell, BadCell):
-                self.sheet.add(number, column.header, cell.message)
+                problems.append((column.index, column.header, cell.message))
                 failed.add(column.name)
                 continue
             if rule is None:
                 continue  # without a known rule there is nothing to check the cell against
             param = takes.get(column.name)
             if param is None:
-                self.sheet.add(number, column.header, _not_taken(rule, column.header))
+                problems.append((column.index, column.header, _not_taken(rule, column.header)))
                 continue
             problem = _excel_damage(param.type, cell) or _convert(param, cell, params)
             if problem:
-                self.sheet.add(number, column.header, problem)
+                problems.append((column.index, column.header, problem))
                 failed.add(param.name)
                 continue
             written[param.name] = cell
         if rule is not None:
-            self._missing(number, rule, params, failed, hidden)
-        return params, written
+            problems.extend(self._missing(rule, params, failed))
+        return _ParamSet(key, params, written, tuple(problems))
 
     def _missing(
-        self, number: int, rule: Rule, params: dict[str, Any], failed: set[str], hidden: set[int]
-    ) -> None:
+        self, rule: Rule, params: dict[str, Any], failed: set[str]
+    ) -> list[tuple[int, str, str]]:
         if failed:
             # Cross-parameter checks need every value; report only what is plainly absent.
             found = [
@@ -537,10 +576,13 @@ class _RowChecker:
             ]
         else:
             found = rule.problems(params)
+        located = []
         for name, message in found:
             column = self.header_of.get(name)
-            if column is None or column.index not in hidden:
-                self.sheet.add(number, column.header if column else name, message)
+            located.append(
+                (column.index, column.header, message) if column else (-1, name, message)
+            )
+        return located
 
     def _unknown(self, number: int, cells: list[Cell], rule: Rule | None, extra: range) -> None:
         for column in self.unknown:
@@ -565,10 +607,24 @@ class _RowChecker:
         )
 
 
+_EMPTY: Final = {
+    "id": "scenario_id is empty: write a scenario id, * for every scenario, or name:GLOB",
+    "rule": "rule is empty: write a rule name (ivr-migrate rules lists them)",
+}
 _NO_HEADER: Final = (
     "this cell has no column name above it: name the column after a parameter, start its name "
     "with # to keep it as a comment, or clear the cell"
 )
+
+
+def _picker(indexes: list[int]) -> Callable[[list[Cell]], tuple[Cell, ...]]:
+    """A fast ``cells → tuple of the cells at indexes`` (operator.itemgetter, always a tuple)."""
+    if len(indexes) > 1:
+        return operator.itemgetter(*indexes)
+    if indexes:
+        index = indexes[0]
+        return lambda cells: (cells[index],)
+    return lambda cells: ()
 
 
 def _convert(param: Param, cell: str, params: dict[str, Any]) -> str | None:

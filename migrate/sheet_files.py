@@ -4,9 +4,10 @@
 OLE2 file is an old .xls, anything else must be text), the text encoding (BOM, UTF-16 byte
 pattern, else UTF-8, else Windows-1252) and the CSV separator (``,``, ``;`` or tab, whichever
 the header row uses most). It yields ``(row number as a spreadsheet shows it, cells)``; a cell is
-text, or a :class:`BadCell` when an XLSX cell holds something that is not a value (a formula, a
-date, an Excel error). It raises :class:`Unreadable` when the file cannot be a sheet at all.
-Validation is :mod:`migrate.sheet`'s job.
+trimmed text, or a :class:`BadCell` when it holds something that is not a usable value (a
+formula, a date, an Excel error, more than MAX_CELL_CHARS characters). It raises
+:class:`Unreadable` when the file cannot be a sheet at all. Validation is :mod:`migrate.sheet`'s
+job.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def column_letter(index: int) -> str:
 
 
 class BadCell:
-    """A cell whose content cannot be used as text (a formula, a date, an Excel error)."""
+    """A cell whose content cannot be used as text; ``message`` says why and how to fix it."""
 
     __slots__ = ("message",)
 
@@ -148,14 +149,25 @@ def _csv_records(path: Path, head: bytes) -> Iterator[Record]:
             )
         delimiter = _delimiter(sample)
         try:
-            # A first, cheap pass decodes everything and enforces the row cap before any row
-            # is validated, so a wrong file fails fast and in constant memory.
-            for _ in _csv_rows(path, encoding, delimiter):
-                pass
+            lines = _count_lines(path, encoding)
         except UnicodeDecodeError:
             continue
+        # Rows never outnumber lines; only a long file needs the exact (slower) count, which
+        # enforces the cap before any row is validated: a wrong file fails fast.
+        if lines > MAX_ROWS + 1:
+            for _ in _csv_rows(path, encoding, delimiter):
+                pass
         return _csv_rows(path, encoding, delimiter)
     raise Unreadable("cannot decode the text: save it as CSV UTF-8")
+
+
+def _count_lines(path: Path, encoding: str) -> int:
+    """Lines in the file; decoding all of it raises UnicodeDecodeError for a wrong encoding."""
+    lines = 0
+    with path.open(encoding=encoding, newline="") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count("\n")
+    return lines
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Record]:
@@ -166,7 +178,13 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Record]:
             for number, cells in enumerate(reader, start=1):
                 if number > MAX_ROWS + 1:
                     raise _too_many_rows()
-                yield number, list(cells)
+                if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+                    yield (
+                        number,
+                        [_long(c) if len(c) > MAX_CELL_CHARS else c.strip() for c in cells],
+                    )
+                else:
+                    yield number, [cell.strip() for cell in cells]
         except csv.Error as exc:
             raise Unreadable(
                 f"cannot read the CSV from this row on ({exc}): look for an unclosed quote "
@@ -232,7 +250,7 @@ def _xlsx_cell(cell: Any) -> Cell:
     if cell.data_type == "e":
         return BadCell(f"cell holds the Excel error {value}: fix or clear it")
     if isinstance(value, str):
-        return value.strip()
+        return _long(value) if len(value) > MAX_CELL_CHARS else value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -243,6 +261,13 @@ def _xlsx_cell(cell: Any) -> Cell:
     if isinstance(value, datetime | date | time | timedelta):
         return BadCell(f"Excel turned this cell into a date or time ({value}): {FIX_TEXT_COLUMN}")
     return str(value).strip()
+
+
+def _long(cell: str) -> BadCell:
+    return BadCell(
+        f"cell holds {len(cell):,} characters (at most {MAX_CELL_CHARS:,}): shorten it, or "
+        "look for an unclosed quote"
+    )
 
 
 def _merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int]]:
