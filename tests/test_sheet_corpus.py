@@ -269,8 +269,8 @@ CORPUS = [
         "typo-column",
         "scenario_id,rule,nwe\n*,sms-sender,NewBrand\n",
         [
-            "sheet.csv, row 2, column 'new': rule sms-sender needs a value in column 'new' (the new "
-            "SMS sender id)",
+            "sheet.csv, row 2, column 'new': rule sms-sender needs a value in column 'new' "
+            "(the new SMS sender id)",
             "sheet.csv, row 2, column 'nwe': rule sms-sender does not take a 'nwe' parameter: did "
             "you mean 'new'?",
         ],
@@ -279,8 +279,8 @@ CORPUS = [
         "typo-column-unknown-rule",
         "scenario_id,rule,nwe\n*,nope-rule,NewBrand\n",
         [
-            "sheet.csv, row 2, column 'rule': unknown rule 'nope-rule': the rules are header, number, "
-            "rename, say-text, set, sms-sender, sms-text, url, variable, voice, webhook",
+            "sheet.csv, row 2, column 'rule': unknown rule 'nope-rule': the rules are header, "
+            "number, rename, say-text, set, sms-sender, sms-text, url, variable, voice, webhook",
             "sheet.csv, row 2, column 'nwe': no rule takes a 'nwe' parameter: did you mean 'new'?",
         ],
     ),
