@@ -1,0 +1,194 @@
+"""The input of every report: a small, plain model of one run, independent of the journal.
+
+The report writers only ever see :class:`ReportData`. One adapter
+(:func:`migrate.reports.journal_adapter.report_data_from_journal`) builds it from the journal's
+public API, so the journal's schema can change without touching the writers, and tests can build
+runs by hand.
+
+Times are Unix epoch seconds (``time.time()``); the writers render them as UTC ISO 8601.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+# Row states of DESIGN §6 (plus ``in_flight``, which a run interrupted mid-PUT can show).
+PLANNED: Final = "planned"
+UNCHANGED: Final = "unchanged"
+INVALID: Final = "invalid"
+NOT_FOUND: Final = "not_found"
+IN_FLIGHT: Final = "in_flight"
+UPDATED: Final = "updated"
+CONFLICT: Final = "conflict"
+FAILED: Final = "failed"
+ROLLED_BACK: Final = "rolled_back"
+ROLLBACK_CONFLICT: Final = "rollback_conflict"
+
+#: Display order of states: successes first, then the rows that need attention.
+STATE_ORDER: Final = (
+    UPDATED,
+    PLANNED,
+    UNCHANGED,
+    ROLLED_BACK,
+    IN_FLIGHT,
+    INVALID,
+    NOT_FOUND,
+    CONFLICT,
+    FAILED,
+    ROLLBACK_CONFLICT,
+)
+
+#: States that end a row badly; the exit code and the report's attention markers use them.
+PROBLEM_STATES: Final = frozenset({INVALID, NOT_FOUND, CONFLICT, FAILED, ROLLBACK_CONFLICT})
+
+#: States whose rows go to failures.csv: re-planning their original sheet rows is the fix.
+#: ``invalid`` and ``not_found`` are left out (the same rows would fail the same way), and so is
+#: ``rollback_conflict`` (re-planning would re-apply the migration the operator wanted undone).
+REPLAN_STATES: Final = frozenset({FAILED, CONFLICT})
+
+
+@dataclass(frozen=True)
+class SheetStep:
+    """One original sheet row that contributed a rule to a scenario.
+
+    ``params`` holds the cells as the operator wrote them (text, not converted values), keyed by
+    column name, so that failures.csv can reproduce the row exactly.
+    """
+
+    rule: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    sheet_row: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One scenario of the run and where it ended."""
+
+    scenario_id: str
+    name: str | None
+    state: str
+    steps: tuple[SheetStep, ...] = ()
+    retryable: bool | None = None
+    http_status: int | None = None
+    error_class: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    before_fingerprint: str | None = None
+    after_fingerprint: str | None = None
+    planned_at: float | None = None
+    state_at: float | None = None
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Rule names in sheet order, each once."""
+        return tuple(dict.fromkeys(step.rule for step in self.steps))
+
+    @property
+    def outcome(self) -> str:
+        """The state, with failed rows split by whether a retry may help."""
+        if self.state == FAILED:
+            return FAILED_RETRYABLE if self.retryable else FAILED_PERMANENT
+        return self.state
+
+
+FAILED_RETRYABLE: Final = "failed_retryable"
+FAILED_PERMANENT: Final = "failed_permanent"
+
+
+@dataclass(frozen=True)
+class ReportChange:
+    """One changed field (mirrors :class:`transforms.rules.base.Change` plus the scenario id)."""
+
+    scenario_id: str
+    action_path: str
+    field: str
+    before: Any
+    after: Any
+    rule: str
+
+    @property
+    def path(self) -> str:
+        """Full path of the field: ``script[4].sendSms.from``."""
+        if not self.action_path:
+            return self.field
+        return f"{self.action_path}.{self.field}" if self.field else self.action_path
+
+
+@dataclass(frozen=True)
+class ReportAttempt:
+    """One HTTP exchange (mirrors ``migrate.client.Attempt``)."""
+
+    method: str
+    path: str
+    scenario_id: str | None
+    status: int | None
+    error_class: str | None
+    started_at: float
+    duration: float
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows about one run.
+
+    ``metadata`` is free-form; the writers know these keys when present: ``run_id``, ``phase``
+    (plan/apply/retry/rollback), ``tool_version``, ``operator``, ``base_url``, ``sheet``,
+    ``sheet_sha256``, ``write_rate``, ``started_at``, ``finished_at`` (epoch seconds). Keys that
+    look like secrets are never written (see :func:`public_metadata`).
+    """
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    rows: list[ReportRow] = field(default_factory=list)
+    changes: list[ReportChange] = field(default_factory=list)
+    attempts: list[ReportAttempt] = field(default_factory=list)
+
+
+_SECRET_WORDS: Final = ("key", "secret", "password", "passwd", "token", "authori", "credential")
+
+
+def public_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata without anything whose name looks like a secret (defence in depth)."""
+    return {
+        key: value
+        for key, value in metadata.items()
+        if not any(word in key.lower() for word in _SECRET_WORDS)
+    }
+
+
+def state_label(state: str, *, dry_run: bool = False) -> str:
+    """How a state or outcome reads in a report."""
+    if state == PLANNED:
+        return "would update" if dry_run else "planned (not applied)"
+    return _LABELS.get(state, state.replace("_", " "))
+
+
+_LABELS: Final = {
+    UPDATED: "updated",
+    UNCHANGED: "unchanged",
+    INVALID: "invalid",
+    NOT_FOUND: "not found",
+    IN_FLIGHT: "in flight",
+    CONFLICT: "conflict",
+    FAILED: "failed",
+    FAILED_RETRYABLE: "failed (retryable)",
+    FAILED_PERMANENT: "failed (permanent)",
+    ROLLED_BACK: "rolled back",
+    ROLLBACK_CONFLICT: "rollback conflict",
+}
+
+#: Display order of outcomes (states with failed split in two).
+OUTCOME_ORDER: Final = tuple(
+    item
+    for state in STATE_ORDER
+    for item in ((FAILED_RETRYABLE, FAILED_PERMANENT) if state == FAILED else (state,))
+)
+
+
+def sort_key(outcome: str) -> tuple[int, str]:
+    """Order outcomes as :data:`OUTCOME_ORDER`, unknown ones last by name."""
+    try:
+        return (OUTCOME_ORDER.index(outcome), "")
+    except ValueError:
+        return (len(OUTCOME_ORDER), outcome)

@@ -1,0 +1,137 @@
+"""Build :class:`ReportData` from a run's journal, through the journal's public API only.
+
+This is the one place that knows both the journal and the report model; when the journal's
+records change, only this module follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migrate.reports.data import (
+    INVALID,
+    ReportAttempt,
+    ReportChange,
+    ReportData,
+    ReportRow,
+    SheetStep,
+)
+
+if TYPE_CHECKING:
+    from migrate.journal import Journal, RowRecord
+
+#: Phases whose start and end the journal records, in run order.
+PHASES = ("plan", "apply", "rollback")
+_WRITTEN_STATES = frozenset({"updated", "rolled_back", "rollback_conflict"})
+
+
+def report_data_from_journal(journal: Journal) -> ReportData:
+    """Everything the reports show, read from an open journal."""
+    rows: list[ReportRow] = []
+    changes: list[ReportChange] = []
+    for record in journal.rows(bodies=False):
+        rows.append(_row(record))
+        changes.extend(_change(record.scenario_id, change) for change in record.changes)
+    attempts = [
+        ReportAttempt(
+            method=attempt.method,
+            path=attempt.path,
+            scenario_id=attempt.scenario_id,
+            status=attempt.status,
+            error_class=attempt.error_class,
+            started_at=attempt.started_at,
+            duration=attempt.duration,
+        )
+        for attempt in journal.attempts()
+    ]
+    return ReportData(
+        metadata=run_metadata(journal.metadata()), rows=rows, changes=changes, attempts=attempts
+    )
+
+
+def report_data_from_run(run_folder: Path | str) -> ReportData:
+    """Open a run folder's journal read-only-in-spirit (no lock), read it and close it."""
+    from migrate.journal import JOURNAL_FILE, Journal
+
+    with Journal.open(Path(run_folder) / JOURNAL_FILE) as journal:
+        return report_data_from_journal(journal)
+
+
+def run_metadata(raw: Mapping[str, str]) -> dict[str, Any]:
+    """The journal's metadata with times as numbers, the phase, and the run's start and end.
+
+    ``phase`` is the last phase that started; ``started_at`` is when the plan began and
+    ``finished_at`` when the last finished phase ended.
+    """
+    meta: dict[str, Any] = {key: _time_or_text(key, value) for key, value in raw.items()}
+    if "plan_started_at" not in meta and isinstance(meta.get("created_at"), float):
+        meta["plan_started_at"] = meta["created_at"]
+    started = [p for p in PHASES if isinstance(meta.get(f"{p}_started_at"), float)]
+    if started:
+        meta.setdefault("phase", max(started, key=lambda p: meta[f"{p}_started_at"]))
+        meta.setdefault("started_at", min(meta[f"{p}_started_at"] for p in started))
+    finished = [meta[f"{p}_finished_at"] for p in PHASES if f"{p}_finished_at" in meta]
+    finished = [value for value in finished if isinstance(value, float)]
+    if finished:
+        meta.setdefault("finished_at", max(finished))
+    return meta
+
+
+def _time_or_text(key: str, value: str) -> Any:
+    if key.endswith("_at"):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _row(record: RowRecord) -> ReportRow:
+    state = str(record.state)
+    error = record.error_text
+    if not error and state == INVALID and record.validation_errors:
+        error = "\n".join(
+            f"{problem.get('path', '')}: {problem.get('message', '')}"
+            for problem in record.validation_errors
+        )
+    after = record.planned_fingerprint
+    if state in _WRITTEN_STATES and record.final_fingerprint:
+        after = record.final_fingerprint
+    return ReportRow(
+        scenario_id=record.scenario_id,
+        name=record.name,
+        state=state,
+        steps=tuple(_step(sheet_row) for sheet_row in record.sheet_rows),
+        retryable=record.retryable,
+        http_status=record.http_status,
+        error_class=record.error_class,
+        error=error,
+        attempts=record.attempts,
+        before_fingerprint=record.read_fingerprint,
+        after_fingerprint=after,
+        planned_at=record.planned_at,
+        state_at=record.finished_at or record.in_flight_at or record.planned_at,
+    )
+
+
+def _step(sheet_row: Mapping[str, Any]) -> SheetStep:
+    cells = sheet_row.get("cells") or {}
+    row_number = sheet_row.get("row")
+    return SheetStep(
+        rule=str(sheet_row.get("rule", "")),
+        params={str(k): str(v) for k, v in cells.items()},
+        sheet_row=row_number if isinstance(row_number, int) else None,
+    )
+
+
+def _change(scenario_id: str, change: Mapping[str, Any]) -> ReportChange:
+    return ReportChange(
+        scenario_id=scenario_id,
+        action_path=str(change.get("action_path", "")),
+        field=str(change.get("field", "")),
+        before=change.get("before"),
+        after=change.get("after"),
+        rule=str(change.get("rule", "")),
+    )
