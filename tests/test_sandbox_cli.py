@@ -1,0 +1,111 @@
+"""``ivr-migrate sandbox`` as a user runs it: a subprocess that serves until SIGINT."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import requests
+
+ROOT = "/voice/ivr/1/scenarios"
+WELCOME_ID = "0B0458310896E39079FC9CFC65BF4138"
+STARTUP_TIMEOUT = 30.0
+
+
+def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
+    for line in stream:
+        into.put(line)
+    into.put(None)
+
+
+@contextmanager
+def sandbox_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Start the command, wait for its banner, yield (process, banner); SIGINT it at the end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "migrate", "sandbox", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
+    banner: list[str] = []
+    try:
+        while not any("Ctrl-C" in line for line in banner):
+            line = lines.get(timeout=STARTUP_TIMEOUT)
+            if line is None:
+                raise AssertionError(f"the sandbox exited: {''.join(banner)}{_stderr(process)}")
+            banner.append(line)
+        yield process, "".join(banner)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=STARTUP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _stderr(process: subprocess.Popen[str]) -> str:
+    process.wait(timeout=STARTUP_TIMEOUT)
+    return process.stderr.read() if process.stderr else ""
+
+
+def test_the_command_prints_its_url_and_key_serves_and_stops_on_sigint() -> None:
+    with sandbox_process() as (process, banner):
+        url = re.search(r"export INFOBIP_BASE_URL=(\S+) INFOBIP_API_KEY=(\S+)", banner)
+        assert url, banner
+        base_url, key = url.groups()
+        assert base_url.startswith("http://127.0.0.1:")
+        assert f"curl -H 'Authorization: App {key}' {base_url}{ROOT}" in banner
+
+        listed = requests.get(base_url + ROOT, headers={"Authorization": f"App {key}"}, timeout=10)
+        refused = requests.get(base_url + ROOT, headers={"Authorization": "App nope"}, timeout=10)
+
+        assert listed.status_code == 200
+        assert WELCOME_ID in {s["id"] for s in listed.json()}
+        assert refused.status_code == 401
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=STARTUP_TIMEOUT) in (0, 130)
+        assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+
+
+def test_configured_credentials_limits_and_storage(tmp_path: Path) -> None:
+    db = tmp_path / "cli.sqlite"
+    args = ["--key", "ops=ops-key", "--basic", "ops=ops:secret", "--write-rate", "1/60s"]
+    with sandbox_process(*args, "--db", str(db), "--generate", "3") as (_, banner):
+        base_url = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
+        assert "ops-key" not in banner and "secret" not in banner
+        assert "account ops: 10 scenarios" in banner
+        url = f"{base_url}{ROOT}/{WELCOME_ID}"
+
+        body = requests.get(url, auth=("ops", "secret"), timeout=10).json()
+        headers = {"Authorization": "App ops-key"}
+        first = requests.put(url, json={**body, "name": "Via CLI"}, headers=headers, timeout=10)
+        second = requests.put(url, json=body, headers=headers, timeout=10)
+
+        assert (first.status_code, second.status_code) == (200, 429)
+    assert db.is_file()
+
+
+def test_bad_options_exit_2_before_serving() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "migrate", "sandbox", "--port", "0", "--write-rate", "often"],
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT,
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "N/PERIOD" in result.stderr
