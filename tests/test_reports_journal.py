@@ -231,7 +231,7 @@ def test_results_match_the_journal_row_by_row(run_folder: Path) -> None:
     assert by_id.loc[_id(3), "error"] == "script[0].sendSms.from: too long"
     assert by_id.loc[_id(6), "outcome"] == "failed (retryable)"
     assert by_id.loc[_id(7), "outcome"] == "failed (permanent)"
-    assert by_id.loc[_id(6), "error"].startswith("'=HYPERLINK")
+    assert str(by_id.loc[_id(6), "error"]).startswith("'=HYPERLINK")
     assert by_id.loc[_id(11), "state"] == "in_flight"
 
 
