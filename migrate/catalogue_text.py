@@ -47,8 +47,8 @@ def render_catalogue() -> str:
     ]
     for rule in rules.values():
         lines.append(f"{rule.name}: {rule.summary}")
-        brief = ", ".join(f"{p.name} ({p.type}, {_need(p)})" for p in rule.params)
-        lines.extend(_wrap(f"parameters: {brief or 'none'}", "  ", "      "))
+        briefs = [f"{p.name} ({p.type}, {_need(p)})" for p in rule.params] or ["none"]
+        lines.extend(_wrap_items("  parameters: ", briefs, "    "))
         if rule.at_least_one_of:
             lines.append(f"  needs at least one of: {', '.join(rule.at_least_one_of)}")
         lines.append("  example:")
@@ -98,6 +98,18 @@ def _find(name: str) -> Rule:
 
 def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
     return textwrap.wrap(text, width=100, initial_indent=first, subsequent_indent=rest)
+
+
+def _wrap_items(first: str, items: list[str], rest: str, width: int = 100) -> list[str]:
+    """``first`` + comma-separated items, wrapped between items only."""
+    lines = [first + items[0]]
+    for item in items[1:]:
+        if len(lines[-1]) + 2 + len(item) > width:
+            lines[-1] += ","
+            lines.append(rest + item)
+        else:
+            lines[-1] += ", " + item
+    return lines
 
 
 def _need(param: Param) -> str:

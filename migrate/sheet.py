@@ -104,7 +104,11 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class SheetRow:
-    """One valid sheet row: a rule, its converted parameters, and the target it applies to."""
+    """One valid sheet row: a rule, its converted parameters, and the target it applies to.
+
+    Rows with the same rule and parameter cells share their ``params`` and ``cells`` dicts
+    (a 100,000-row sheet usually repeats a handful of sets): treat them as read-only.
+    """
 
     file: str
     row: int
@@ -184,7 +188,10 @@ def read_sheet(path: str | os.PathLike[str], *, sheet: str | None = None) -> lis
     file = os.fspath(path)
     try:
         source = open_sheet_file(Path(file), sheet)
-        return _Validator(file, source.merged).run(source.records)
+        try:
+            return _Validator(file, source.merged).run(source.records)
+        finally:
+            source.close()  # the validator may stop early: release the file now
     except Unreadable as exc:
         raise SheetError([Problem(file, exc.row, None, exc.message)]) from None
 

@@ -75,6 +75,12 @@ class SheetSource:
     #: Merged XLSX ranges: (first row, first column, last row, last column), 1-based.
     merged: list[tuple[int, int, int, int]]
 
+    def close(self) -> None:
+        """Release the file even when the records were not read to the end."""
+        close = getattr(self.records, "close", None)
+        if close is not None:
+            close()
+
 
 def open_sheet_file(path: Path, sheet: str | None = None) -> SheetSource:
     """Open a sheet file; ``sheet`` names an XLSX worksheet (default: the first)."""
@@ -203,32 +209,43 @@ def _too_many_rows() -> Unreadable:
 def _open_xlsx(path: Path, sheet: str | None) -> SheetSource:
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+    # A file, not a name: openpyxl refuses names not ending in .xlsx, and the type was already
+    # recognised from the content.
+    handle = path.open("rb")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
+        workbook = load_workbook(handle, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign zip
+        handle.close()
         raise Unreadable(
             f"is not a readable XLSX workbook ({type(exc).__name__}): open it "
             "in Excel and save it again as .xlsx, or export it as CSV UTF-8",
         ) from None
+    try:
+        worksheet = _worksheet(workbook, sheet)
+        merged = _merged_ranges(path, getattr(worksheet, "_worksheet_path", None))
+    except BaseException:
+        workbook.close()
+        handle.close()
+        raise
+    worksheet.reset_dimensions()  # a wrong <dimension> would silently cut rows
+    return SheetSource(_xlsx_rows(handle, workbook, worksheet), merged)
+
+
+def _worksheet(workbook: Any, sheet: str | None) -> Any:
     names = list(workbook.sheetnames)
     if sheet is not None and sheet not in names:
-        workbook.close()
         listed = ", ".join(repr(n) for n in names)
         raise Unreadable(f"has no sheet named {sheet!r}: its sheets are {listed}")
     tables = list(workbook.worksheets)
     worksheet = workbook[sheet] if sheet is not None else (tables[0] if tables else None)
     if worksheet is None or not hasattr(worksheet, "iter_rows"):
-        workbook.close()
         raise Unreadable("has no sheet with a table (only charts): pick a sheet with --sheet")
     if (worksheet.max_row or 0) > MAX_ROWS + 1:
-        workbook.close()
         raise _too_many_rows()
-    merged = _merged_ranges(path, getattr(worksheet, "_worksheet_path", None))
-    worksheet.reset_dimensions()  # a wrong <dimension> would silently cut rows
-    return SheetSource(_xlsx_rows(workbook, worksheet), merged)
+    return worksheet
 
 
-def _xlsx_rows(workbook: Any, worksheet: Any) -> Iterator[Record]:
+def _xlsx_rows(handle: Any, workbook: Any, worksheet: Any) -> Iterator[Record]:
     try:
         for number, cells in enumerate(worksheet.iter_rows(min_row=1, min_col=1), start=1):
             if number > MAX_ROWS + 1:
@@ -236,6 +253,7 @@ def _xlsx_rows(workbook: Any, worksheet: Any) -> Iterator[Record]:
             yield number, [_xlsx_cell(cell) for cell in cells]
     finally:
         workbook.close()
+        handle.close()
 
 
 def _xlsx_cell(cell: Any) -> Cell:
