@@ -109,3 +109,17 @@ def test_bad_options_exit_2_before_serving() -> None:
 
     assert result.returncode == 2, result.stderr
     assert "N/PERIOD" in result.stderr
+
+
+def test_a_busy_port_is_a_usage_error() -> None:
+    with sandbox_process() as (_, banner):
+        port = re.search(r"listening on http://127.0.0.1:(\d+)", banner).group(1)  # type: ignore[union-attr]
+        result = subprocess.run(
+            [sys.executable, "-m", "migrate", "sandbox", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_TIMEOUT,
+        )
+
+    assert result.returncode == 2, result.stderr
+    assert "cannot listen" in result.stderr and "Traceback" not in result.stderr

@@ -185,6 +185,10 @@ async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRun
         site = web.TCPSite(runner, host, port)
         await site.start()
         bound_port = runner.addresses[0][1]
+    except OSError as exc:
+        await runner.cleanup()
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"the sandbox cannot listen on {host}:{port}: {reason}") from exc
     except BaseException:
         await runner.cleanup()
         raise
