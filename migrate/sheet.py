@@ -80,6 +80,8 @@ _KEY_SEPARATORS: Final = re.compile(r"[\s_\-]+")
 _EXCEL_SCIENTIFIC: Final = re.compile(r"^[+-]?\d+(?:[.,]\d+)?E[+-]\d+$")
 _ANY_SCIENTIFIC: Final = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _DOT_ZERO: Final = re.compile(r"^\+?\d+[.,]0+$")
+# In free text only a phone-number-like value is taken for damage: "100.0" may be meant.
+_LONG_DOT_ZERO: Final = re.compile(r"^\+?\d{6,}[.,]0+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,8 @@ def parse_target(text: str) -> Target:
     size = ""
     if re.fullmatch(r"[0-9A-Fa-f]+", text):
         size = f" (this one has {len(text)})"
+    elif _HEX_ID.match(text.replace("-", "")):
+        size = " without dashes"
     raise ValueError(
         f"{clip(text)} is not a scenario id: ids are 32 hexadecimal characters{size}, "
         "e.g. 0B0458310896E39079FC9CFC65BF4138; or write * for every scenario or name:GLOB"
@@ -264,7 +268,8 @@ def _excel_damage(kind: str, value: str) -> str | None:
             f"{clip(value)} is a number Excel wrote in scientific notation, which loses "
             f"digits: {FIX_TEXT_COLUMN}"
         )
-    if kind in ("e164", "sender") and _DOT_ZERO.match(value):
+    dot_zero = _DOT_ZERO if kind in ("e164", "sender") else _LONG_DOT_ZERO
+    if dot_zero.match(value):
         return (
             f"{clip(value)} is a whole number Excel turned into a decimal: "
             f"{FIX_TEXT_COLUMN}, without '.0'"

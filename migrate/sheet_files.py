@@ -179,11 +179,12 @@ def _count_lines(path: Path, encoding: str) -> int:
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Record]:
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
-        number = 0
+        number = first_line = last_start = 0
         try:
             for number, cells in enumerate(reader, start=1):
                 if number > MAX_ROWS + 1:
                     raise _too_many_rows()
+                last_start, first_line = first_line, reader.line_num
                 if cells and max(map(len, cells)) > MAX_CELL_CHARS:
                     yield (
                         number,
@@ -197,6 +198,28 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Record]:
                 f'(") or a cell longer than {MAX_CELL_CHARS:,} characters',
                 number + 1,
             ) from None
+    if reader.line_num - last_start > 1 and _ends_inside_quotes(
+        path, encoding, delimiter, last_start
+    ):
+        raise Unreadable(
+            'a quote (") opened in this row is never closed, so every line below it was read '
+            'into one cell: close the quote, or double it ("") inside a quoted cell',
+            number,
+        )
+
+
+def _ends_inside_quotes(path: Path, encoding: str, delimiter: str, skip_lines: int) -> bool:
+    """Whether the record starting after ``skip_lines`` lines runs into the end of the file
+    inside a quoted cell (the lenient reader silently closes it there)."""
+    with path.open(encoding=encoding, newline="") as handle:
+        for _ in range(skip_lines):
+            next(handle)
+        try:
+            for _ in csv.reader(handle, delimiter=delimiter, skipinitialspace=True, strict=True):
+                pass
+        except csv.Error as exc:
+            return "unexpected end of data" in str(exc)
+    return False
 
 
 def _too_many_rows() -> Unreadable:

@@ -389,6 +389,42 @@ CORPUS = [
             f"scientific notation, which loses digits: {FIX_TEXT}"
         ],
     ),
+    Case(
+        "old-sender-dot-zero",
+        "scenario_id,rule,new,old\n*,sms-sender,4930123457,4930123456.0\n",
+        [
+            "sheet.csv, row 2, column 'old': '4930123456.0' is a whole number Excel turned into "
+            f"a decimal: {FIX_TEXT}, without '.0'"
+        ],
+    ),
+    Case(
+        "scenario-id-with-dashes",
+        "scenario_id,rule,new\n0b045831-0896-e390-79fc-9cfc65bf4138,sms-sender,NewBrand\n",
+        [
+            "sheet.csv, row 2, column 'scenario_id': '0b045831-0896-e390-79fc-9cfc65bf4138' is "
+            "not a scenario id: ids are 32 hexadecimal characters without dashes, e.g. "
+            "0B0458310896E39079FC9CFC65BF4138; or write * for every scenario or name:GLOB"
+        ],
+    ),
+    Case(
+        "unclosed-quote",
+        'scenario_id,rule,find,replace\n*,say-text,"Hello,Hi\n' + "*,say-text,a,b\n" * 10_000,
+        [
+            "sheet.csv, row 2: cannot read the CSV from this row on (field larger than field "
+            'limit (131072)): look for an unclosed quote (") or a cell longer than 10,000 '
+            "characters"
+        ],
+    ),
+    Case(
+        "unclosed-quote-in-last-column",
+        'scenario_id,rule,new,note\n*,sms-sender,NewBrand,"rebrand, see OPS-12\n'
+        + "name:Sales*,sms-sender,Other,\n" * 3,
+        [
+            'sheet.csv, row 2: a quote (") opened in this row is never closed, so every line '
+            'below it was read into one cell: close the quote, or double it ("") inside a '
+            "quoted cell"
+        ],
+    ),
     # --- rows -------------------------------------------------------------------------------
     Case(
         "duplicate-rows",
@@ -471,6 +507,15 @@ CORPUS = [
         [
             "sheet.xlsx, row 2, column 'scenario_id': '1.23456789012346E+31' is a number Excel "
             f"reformatted, not a scenario id: {FIX_TEXT}"
+        ],
+        file="sheet.xlsx",
+    ),
+    Case(
+        "xlsx-huge-cell",
+        xlsx(["scenario_id", "rule", "find", "replace"], ["*", "say-text", "y" * 10_001, "z"]),
+        [
+            "sheet.xlsx, row 2, column 'find': cell holds 10,001 characters (at most 10,000): "
+            "shorten it, or look for an unclosed quote"
         ],
         file="sheet.xlsx",
     ),
