@@ -67,21 +67,23 @@ def write_reports(run_folder: Path | str, data: ReportData, *, dry_run: bool) ->
         (files.changes, changes),
         (files.failures, failures),
     ):
-        _atomic(path, functools.partial(_write_csv, frame))
+        atomic_write(path, functools.partial(write_csv, frame))
     sheets = {"results": results, "changes": changes, "failures": failures}
-    _atomic(files.xlsx, lambda tmp: write_xlsx(tmp, summary, sheets))
+    atomic_write(files.xlsx, lambda tmp: write_xlsx(tmp, summary, sheets))
     page = render_html(data, summary)
-    _atomic(files.html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    atomic_write(files.html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return files
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """One report CSV: UTF-8 with BOM, CRLF line ends."""
     # CRLF (RFC 4180) also makes the csv module quote a cell holding a bare "\r", which a
     # reader would otherwise take for the end of the row.
     frame.to_csv(path, index=False, encoding=CSV_ENCODING, lineterminator="\r\n")
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder, then rename it into place."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         write(tmp)

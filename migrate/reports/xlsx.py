@@ -40,9 +40,28 @@ _BLOCK_FONT: Final = Font(bold=True, size=12, color="2F4858")
 
 
 def write_xlsx(path: Path, summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
-    """Write the summary sheet then one sheet per table (sheet name → frame), in order."""
+    """report.xlsx: the run's summary sheet, then one sheet per table (sheet name → frame)."""
+    title = "ivr-migrate " + ("dry-run report" if summary.dry_run else "run report")
+    run_id = summary.metadata.get("run_id")
+    blocks = [
+        ("Outcomes", outcomes_frame(summary)),
+        ("Figures", figures_frame(summary)),
+        ("By rule", rules_frame(summary)),
+        ("Run", metadata_frame(summary)),
+    ]
+    write_workbook(path, tables, title=f"{title}: {run_id}" if run_id else title, blocks=blocks)
+
+
+def write_workbook(
+    path: Path,
+    tables: dict[str, pd.DataFrame],
+    *,
+    title: str,
+    blocks: Sequence[tuple[str, pd.DataFrame]] = (),
+) -> None:
+    """A "summary" sheet (title, then titled blocks), then one sheet per table, in order."""
     book = Workbook(write_only=True)
-    _write_summary(book, summary)
+    _write_summary(book, title, blocks)
     for name, frame in tables.items():
         sheet = book.create_sheet(name)
         _set_widths(sheet, [frame])
@@ -55,22 +74,14 @@ def write_xlsx(path: Path, summary: RunSummary, tables: dict[str, pd.DataFrame])
         for values in _rows(frame, limit=MAX_SHEET_ROWS):
             sheet.append([_cell(sheet, value) for value in values])
         if len(frame) > MAX_SHEET_ROWS:
-            sheet.append([f"… {len(frame) - MAX_SHEET_ROWS} more rows in {name}.csv"])
+            sheet.append([f"… {len(frame) - MAX_SHEET_ROWS} more rows in the CSV file"])
     book.save(path)
 
 
-def _write_summary(book: Any, summary: RunSummary) -> None:
+def _write_summary(book: Any, title: str, blocks: Sequence[tuple[str, pd.DataFrame]]) -> None:
     sheet = book.create_sheet("summary")
-    blocks = [
-        ("Outcomes", outcomes_frame(summary)),
-        ("Figures", figures_frame(summary)),
-        ("By rule", rules_frame(summary)),
-        ("Run", metadata_frame(summary)),
-    ]
     _set_widths(sheet, [frame for _, frame in blocks])
-    title = "ivr-migrate " + ("dry-run report" if summary.dry_run else "run report")
-    run_id = summary.metadata.get("run_id")
-    sheet.append([_styled(sheet, f"{title}: {run_id}" if run_id else title, _TITLE_FONT)])
+    sheet.append([_styled(sheet, title, _TITLE_FONT)])
     for block_title, frame in blocks:
         sheet.append([])
         sheet.append([_styled(sheet, block_title, _BLOCK_FONT)])
