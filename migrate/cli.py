@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from migrate import __version__
+from migrate.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, DEFAULT_WRITE_RATE
 
 EXIT_OK = 0
 EXIT_ROWS_FAILED = 1
@@ -171,6 +172,463 @@ def sandbox_command(host: str | None, port: int, verbose: bool, **options: Any) 
 
     serve_forever(config, host=host or DEFAULT_HOST, port=port, on_ready=ready)
     click.echo("sandbox stopped", err=True)
+
+
+# -- the engine: plan, apply, run, retry, rollback, status -------------------------------------
+
+#: ``--sandbox`` given without a folder: seed from the bundled examples.
+BUNDLED_SEED = "<bundled>"
+
+
+def connection_options(func: F) -> F:
+    """Options of every command that talks to the API (DESIGN §3)."""
+    options = [
+        click.option(
+            "--base-url",
+            envvar="INFOBIP_BASE_URL",
+            metavar="URL",
+            help="Account base URL (env INFOBIP_BASE_URL). Credentials come from the "
+            "environment only: INFOBIP_API_KEY, or INFOBIP_TOKEN, or INFOBIP_USERNAME and "
+            "INFOBIP_PASSWORD.",
+        ),
+        click.option(
+            "--write-rate",
+            metavar="N/PERIOD",
+            help="Write limit, e.g. 6/min, 20/2s [default: 6/min; 6/2s with --sandbox].",
+        ),
+        click.option("--read-rate", metavar="N/PERIOD", help="Read limit [default: 20/1s]."),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1),
+            default=DEFAULT_CONCURRENCY,
+            show_default=True,
+            help="Workers (and connections).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            help="Seconds per request.",
+        ),
+        click.option(
+            "--sandbox",
+            is_flag=False,
+            flag_value=BUNDLED_SEED,
+            default=None,
+            metavar="[DIR]",
+            help="Run against a local emulator started in-process, seeded from DIR (default: "
+            "the bundled examples); it keeps its state in the run folder.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print the tally as JSON on stdout."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress, only the final lines."),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help="Progress on stderr [default: a bar on a terminal, else a line every 5 s].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def rail_options(func: F) -> F:
+    """Safety rails of the commands that write."""
+    options = [
+        click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
+        click.option(
+            "--canary", type=click.IntRange(min=1), metavar="N", help="Apply N rows, then stop."
+        ),
+        click.option(
+            "--max-failures",
+            metavar="N|P%",
+            help="Stop once more than N rows (or P% of them) failed or conflicted.",
+        ),
+        click.option(
+            "--limit", type=click.IntRange(min=1), metavar="N", help="Apply at most N rows now."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+class _Net:
+    """The connection and output options of one invocation."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.base_url: str | None = options.pop("base_url")
+        self.write_rate: str | None = options.pop("write_rate")
+        self.read_rate: str | None = options.pop("read_rate")
+        self.concurrency: int = options.pop("concurrency")
+        self.timeout: float = options.pop("timeout")
+        self.sandbox: str | None = options.pop("sandbox")
+        self.as_json: bool = options.pop("as_json")
+        self.quiet: bool = options.pop("quiet")
+        self.progress: bool | None = options.pop("progress")
+
+    @property
+    def seed_dir(self) -> Path | None:
+        return None if self.sandbox in (None, BUNDLED_SEED) else Path(str(self.sandbox))
+
+    def say(self, text: str) -> None:
+        """Human output: stdout, or stderr when stdout carries JSON."""
+        click.echo(text, err=self.as_json)
+
+    def renderer(self) -> Any:
+        from migrate.engine.progress import PlainProgress, RichProgress
+
+        if self.quiet or self.progress is False:
+            return _NoProgress()
+        if sys.stderr.isatty():
+            return RichProgress()
+        return PlainProgress()
+
+    @contextmanager
+    def connect(self, run_dir: Path, *, new: bool, base_url: str | None = None) -> Iterator[Any]:
+        """A :class:`Connection` for this run; with --sandbox, the sandbox is serving meanwhile."""
+        from migrate.config import DEFAULT_BASE_URL, DEFAULT_READ_RATE, Credentials, Rate
+        from migrate.engine import Connection
+        from migrate.engine.embedded import SANDBOX_READ_RATE, SANDBOX_WRITE_RATE, embedded_sandbox
+
+        sandbox = self.sandbox is not None
+        write_rate = Rate.parse(self.write_rate) if self.write_rate else None
+        read_rate = Rate.parse(self.read_rate) if self.read_rate else None
+        if not sandbox:
+            credentials = Credentials.from_env()
+            yield Connection(
+                base_url or self.base_url or DEFAULT_BASE_URL,
+                credentials,
+                read_rate=read_rate or DEFAULT_READ_RATE,
+                write_rate=write_rate or DEFAULT_WRITE_RATE,
+                concurrency=self.concurrency,
+                timeout=self.timeout,
+            )
+            return
+        with embedded_sandbox(run_dir, self.seed_dir, new=new) as (url, key):
+            yield Connection(
+                url,
+                Credentials.api_key(key),
+                read_rate=read_rate or SANDBOX_READ_RATE,
+                write_rate=write_rate or SANDBOX_WRITE_RATE,
+                concurrency=self.concurrency,
+                timeout=self.timeout,
+                sandbox=True,
+            )
+
+    def precheck(self) -> None:
+        """What can be checked before a run folder is made: rates, credentials."""
+        from migrate.config import Credentials, Rate
+
+        for text in (self.write_rate, self.read_rate):
+            if text:
+                Rate.parse(text)
+        if self.sandbox is None:
+            Credentials.from_env()
+        elif self.seed_dir is not None and not self.seed_dir.is_dir():
+            from migrate.errors import ConfigError
+
+            raise ConfigError(
+                f"--sandbox {self.seed_dir}: not a folder of scenario JSON files (for the "
+                "bundled examples, put --sandbox after the sheet or before another option)"
+            )
+
+
+class _NoProgress:
+    def __call__(self, event: Any) -> None:
+        return None
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _rails(canary: int | None, max_failures: str | None, limit: int | None) -> Any:
+    from migrate.engine import ApplyOptions, FailureLimit
+
+    return ApplyOptions(
+        canary=canary,
+        limit=limit,
+        max_failures=FailureLimit.parse(max_failures) if max_failures else None,
+    )
+
+
+def _need_confirmation(yes: bool, action: str) -> None:
+    """Without a terminal, writing needs --yes (checked before any request)."""
+    if not yes and not sys.stdin.isatty():
+        fail(f"{action} writes to the API: pass --yes to confirm without a terminal")
+
+
+def _confirm(yes: bool, question: str) -> None:
+    if yes:
+        return
+    if not click.confirm(question, default=False, err=True):
+        click.echo("not confirmed: nothing was written", err=True)
+        sys.exit(EXIT_ROWS_FAILED)
+
+
+def _run_dir(run: str) -> Path:
+    from migrate.engine import resolve_run
+
+    return resolve_run(run)
+
+
+def _run_metadata(run_dir: Path) -> dict[str, str]:
+    from migrate.engine import run_status
+
+    return run_status(run_dir).metadata
+
+
+def _eta(tally: Any, rate: Any) -> str:
+    from migrate.engine.progress import duration
+
+    return f"{tally.planned} write(s) at {rate}: about {duration(tally.eta_seconds or 0)}"
+
+
+def _show_plan(net: _Net, tally: Any, rate: Any) -> None:
+    net.say(f"plan: {tally.line()}")
+    if tally.planned:
+        net.say(_eta(tally, rate))
+    net.say(f"run folder: {tally.run_dir}")
+
+
+def _finish(net: _Net, tally: Any, command: str, extra: dict[str, Any] | None = None) -> None:
+    """Print the tally (and JSON), then exit with the code of DESIGN §3."""
+    import json
+
+    net.say(tally.line())
+    if tally.rate_limited:
+        net.say(f"{tally.rate_limited} request(s) answered 429 (rate limited) and retried")
+    run = tally.run_dir
+    if tally.interrupted:
+        net.say(
+            f"interrupted: the journal is consistent; continue with: ivr-migrate {command} {run}"
+        )
+    elif tally.stopped in ("canary", "limit"):
+        left = tally.counts.get("planned", 0) + tally.counts.get("in_flight", 0)
+        if left:
+            net.say(
+                f"{tally.stopped}: stopped after {sum(tally.this_run.values())} row(s); review "
+                f"{run}, then continue with: ivr-migrate apply {run}"
+            )
+    elif tally.stopped:
+        net.say(f"stopped: {tally.stopped}")
+    if tally.counts.get("in_flight"):
+        net.say(f"{tally.counts['in_flight']} row(s) in flight: run `ivr-migrate {command} {run}`")
+    net.say(f"run folder: {run}")
+    if net.as_json:
+        data = tally.as_json()
+        data.update(extra or {})
+        click.echo(json.dumps(data, indent=2))
+    if tally.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_OK if tally.ok else EXIT_ROWS_FAILED)
+
+
+@cli.command("plan")
+@click.argument("sheet_path", metavar="SHEET", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sheet", "sheet_name", metavar="NAME", help="Worksheet of an XLSX file.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to create."
+)
+@connection_options
+@handles_errors
+def plan_command(
+    sheet_path: Path, sheet_name: str | None, out: Path | None, **options: Any
+) -> None:
+    """Plan a sheet: read every target, apply the rules, validate; no write.
+
+    Writes a run folder (journal, sheet copy) and prints counts and the ETA of the writes.
+    Exits 0 when every target is planned or unchanged, 1 when some are invalid, missing or
+    unreadable, 2 for a bad sheet or configuration.
+    """
+    from migrate.engine import plan_run, prepare_run
+
+    net = _Net(options)
+    net.precheck()
+    prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
+    with net.connect(prepared.run_dir, new=True) as connection, net.renderer() as progress:
+        tally = plan_run(prepared, connection, progress=progress)
+    _show_plan(net, tally, connection.write_rate)
+    if tally.planned and not tally.interrupted:
+        net.say(f"next: ivr-migrate apply {tally.run_dir}")
+    _finish(net, tally, "plan")
+
+
+@cli.command("apply")
+@click.argument("run", metavar="RUN")
+@rail_options
+@connection_options
+@handles_errors
+def apply_command(
+    run: str,
+    yes: bool,
+    canary: int | None,
+    max_failures: str | None,
+    limit: int | None,
+    **options: Any,
+) -> None:
+    """Apply a planned run (RUN: a run folder or a run id under reports/); resumes.
+
+    Per row: re-read, refuse as conflict if it changed since the plan, store the pre-image and
+    mark it in flight, PUT, verify. Running it again continues where it stopped.
+    """
+    from migrate.engine import apply_run, run_status
+
+    net = _Net(options)
+    run_dir = _run_dir(run)
+    rails = _rails(canary, max_failures, limit)
+    _need_confirmation(yes, "apply")
+    net.precheck()
+    status = run_status(run_dir)
+    todo = status.counts.get("planned", 0) + status.counts.get("in_flight", 0)
+    base_url = status.metadata.get("base_url")
+    with net.connect(run_dir, new=False, base_url=net.base_url or base_url) as connection:
+        _confirm(yes, f"Write {todo} scenario(s) to {connection.base_url}?")
+        with net.renderer() as progress:
+            tally = apply_run(run_dir, connection, rails, progress=progress)
+    _finish(net, tally, "apply")
+
+
+@cli.command("run")
+@click.argument("sheet_path", metavar="SHEET", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sheet", "sheet_name", metavar="NAME", help="Worksheet of an XLSX file.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to create."
+)
+@rail_options
+@connection_options
+@handles_errors
+def run_command(
+    sheet_path: Path,
+    sheet_name: str | None,
+    out: Path | None,
+    yes: bool,
+    canary: int | None,
+    max_failures: str | None,
+    limit: int | None,
+    **options: Any,
+) -> None:
+    """Plan a sheet, then apply it (asks for confirmation unless --yes)."""
+    from migrate.engine import apply_run, plan_run, prepare_run
+
+    net = _Net(options)
+    rails = _rails(canary, max_failures, limit)
+    _need_confirmation(yes, "run")
+    net.precheck()
+    prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
+    with net.connect(prepared.run_dir, new=True) as connection:
+        with net.renderer() as progress:
+            planned = plan_run(prepared, connection, progress=progress)
+        _show_plan(net, planned, connection.write_rate)
+        if planned.interrupted or not planned.planned:
+            if not planned.planned and not planned.interrupted:
+                net.say("nothing to write")
+            _finish(net, planned, "plan")
+        _confirm(yes, f"Write {planned.planned} scenario(s) to {connection.base_url}?")
+        with net.renderer() as progress:
+            tally = apply_run(prepared.run_dir, connection, rails, progress=progress)
+    _finish(net, tally, "apply", {"plan": planned.as_json()})
+
+
+@cli.command("retry")
+@click.argument("run", metavar="RUN")
+@click.option(
+    "--all",
+    "all_rows",
+    is_flag=True,
+    help="Also re-plan and retry conflicts and permanent failures.",
+)
+@rail_options
+@connection_options
+@handles_errors
+def retry_command(
+    run: str,
+    all_rows: bool,
+    yes: bool,
+    canary: int | None,
+    max_failures: str | None,
+    limit: int | None,
+    **options: Any,
+) -> None:
+    """Re-attempt the rows of RUN whose last outcome is a retryable failure."""
+    from migrate.engine import retry_run
+
+    net = _Net(options)
+    run_dir = _run_dir(run)
+    rails = _rails(canary, max_failures, limit)
+    _need_confirmation(yes, "retry")
+    net.precheck()
+    base_url = _run_metadata(run_dir).get("base_url")
+    with net.connect(run_dir, new=False, base_url=net.base_url or base_url) as connection:
+        _confirm(yes, f"Retry the failed rows of {run_dir} against {connection.base_url}?")
+        with net.renderer() as progress:
+            tally = retry_run(run_dir, connection, rails, all_rows=all_rows, progress=progress)
+    _finish(net, tally, "retry")
+
+
+@cli.command("rollback")
+@click.argument("run", metavar="RUN")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--max-failures",
+    metavar="N|P%",
+    help="Stop once more than N rows (or P%) could not be restored.",
+)
+@connection_options
+@handles_errors
+def rollback_command(run: str, yes: bool, max_failures: str | None, **options: Any) -> None:
+    """Restore the backed-up body of every row RUN updated.
+
+    A row changed by someone else since is left alone (rollback_conflict).
+    """
+    from migrate.engine import rollback_run, run_status
+
+    net = _Net(options)
+    run_dir = _run_dir(run)
+    rails = _rails(None, max_failures, None)
+    _need_confirmation(yes, "rollback")
+    net.precheck()
+    status = run_status(run_dir)
+    base_url = status.metadata.get("base_url")
+    with net.connect(run_dir, new=False, base_url=net.base_url or base_url) as connection:
+        count = status.counts.get("updated", 0)
+        _confirm(yes, f"Restore {count} scenario(s) on {connection.base_url}?")
+        with net.renderer() as progress:
+            tally = rollback_run(run_dir, connection, rails, progress=progress)
+    _finish(net, tally, "rollback")
+
+
+@cli.command("status")
+@click.argument("run", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+@handles_errors
+def status_command(run: str, as_json: bool) -> None:
+    """Tally of RUN from its journal (no network)."""
+    import json
+
+    from migrate.engine import run_status
+
+    status = run_status(_run_dir(run))
+    if as_json:
+        click.echo(json.dumps(status.as_json(), indent=2))
+        return
+    meta = status.metadata
+    click.echo(f"run {meta.get('run_id')} ({status.phase}), {status.total} row(s)")
+    click.echo(f"  base URL: {meta.get('base_url')}   operator: {meta.get('operator')}")
+    click.echo(f"  sheet: {meta.get('sheet_name')} (sha256 {meta.get('sheet_sha256', '')[:12]})")
+    for state, count in status.counts.items():
+        if count:
+            click.echo(f"  {state:<18} {count:>7}")
+    attempts = status.attempts
+    click.echo(
+        f"  requests: {attempts.get('GET', 0)} GET, {attempts.get('PUT', 0)} PUT, "
+        f"{attempts.get('RECONCILE', 0)} reconcile, {attempts.get('rate_limited', 0)} answered 429"
+    )
+    click.echo(status.line())
 
 
 def main() -> None:

@@ -1,0 +1,213 @@
+"""Value objects the engine takes and returns: connection, apply options, progress, tally."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from migrate.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_READ_RATE,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WRITE_RATE,
+    Credentials,
+    Rate,
+)
+from migrate.errors import ConfigError
+from migrate.journal import RowState
+from migrate.retry import DEFAULT_RETRY, RetryPolicy
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how to talk to the API. Credentials stay in memory only."""
+
+    base_url: str
+    credentials: Credentials = field(repr=False)
+    read_rate: Rate = DEFAULT_READ_RATE
+    write_rate: Rate = DEFAULT_WRITE_RATE
+    concurrency: int = DEFAULT_CONCURRENCY
+    timeout: float = DEFAULT_TIMEOUT
+    #: True when the base URL is the embedded sandbox (recorded in the run's metadata).
+    sandbox: bool = False
+    retry: RetryPolicy = DEFAULT_RETRY
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigError(f"--concurrency must be at least 1, not {self.concurrency}")
+        if self.timeout <= 0:
+            raise ConfigError(f"--timeout must be positive, not {self.timeout:g}")
+
+
+@dataclass(frozen=True)
+class FailureLimit:
+    """``--max-failures N`` or ``N%``: stop once more rows than this have failed or conflicted."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> FailureLimit:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(%?)\s*", text)
+        if not match:
+            raise ConfigError(f"--max-failures {text!r}: write a count (10) or a percentage (5%)")
+        number, percent = match.groups()
+        if percent:
+            value = float(number)
+            if value > 100:
+                raise ConfigError(f"--max-failures {text!r}: a percentage is at most 100%")
+            return cls(percent=value)
+        if "." in number:
+            raise ConfigError(f"--max-failures {text!r}: a count is a whole number")
+        return cls(count=int(number))
+
+    def threshold(self, total: int) -> int:
+        """The number of failures allowed among ``total`` rows; one more stops the run."""
+        if self.count is not None:
+            return self.count
+        return math.floor((self.percent or 0.0) * total / 100)
+
+    def __str__(self) -> str:
+        return f"{self.percent:g}%" if self.percent is not None else str(self.count)
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """Safety rails of ``apply``, ``run``, ``retry`` and ``rollback``."""
+
+    #: Apply this many rows, then stop for review.
+    canary: int | None = None
+    #: Apply at most this many rows this time.
+    limit: int | None = None
+    max_failures: FailureLimit | None = None
+    #: Install SIGINT/SIGTERM handlers (only possible in the main thread).
+    handle_signals: bool = True
+
+    def __post_init__(self) -> None:
+        for name, value in (("--canary", self.canary), ("--limit", self.limit)):
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1, not {value}")
+
+    @property
+    def row_cap(self) -> int | None:
+        caps = [n for n in (self.canary, self.limit) if n is not None]
+        return min(caps) if caps else None
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What the core reports while it works; the CLI renders it."""
+
+    operation: str
+    #: ``search``, ``read`` (plan), ``write`` (apply, retry, rollback)
+    phase: str
+    done: int
+    total: int | None
+    #: Outcomes decided so far in this invocation, by state.
+    counts: Mapping[str, int]
+    message: str | None = None
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def no_progress(event: ProgressEvent) -> None:
+    """The default progress callback: nothing."""
+
+
+#: Order of states in tally lines.
+TALLY_ORDER: Final = (
+    RowState.UPDATED,
+    RowState.PLANNED,
+    RowState.UNCHANGED,
+    RowState.ROLLED_BACK,
+    RowState.INVALID,
+    RowState.NOT_FOUND,
+    RowState.FAILED,
+    RowState.CONFLICT,
+    RowState.ROLLBACK_CONFLICT,
+    RowState.IN_FLIGHT,
+)
+
+#: Per operation, the states that make the exit code 1.
+BAD_STATES: Final[dict[str, frozenset[RowState]]] = {
+    "plan": frozenset({RowState.INVALID, RowState.NOT_FOUND, RowState.FAILED}),
+    "apply": frozenset(
+        {
+            RowState.INVALID,
+            RowState.NOT_FOUND,
+            RowState.FAILED,
+            RowState.CONFLICT,
+            RowState.IN_FLIGHT,
+        }
+    ),
+    "rollback": frozenset({RowState.ROLLBACK_CONFLICT, RowState.IN_FLIGHT}),
+}
+
+
+def tally_line(counts: Mapping[str, int]) -> str:
+    """``812 updated, 40 unchanged, 3 failed, 1 conflict``."""
+    parts = [
+        f"{counts[str(state)]} {str(state).replace('_', ' ')}"
+        for state in TALLY_ORDER
+        if counts.get(str(state))
+    ]
+    return ", ".join(parts) if parts else "no rows"
+
+
+@dataclass
+class Tally:
+    """The outcome of one ``plan``/``apply``/``retry``/``rollback`` invocation."""
+
+    operation: str
+    run_dir: Path
+    run_id: str
+    #: Rows per state over the whole run, after this invocation.
+    counts: dict[str, int]
+    #: Outcomes decided by this invocation, by state.
+    this_run: dict[str, int] = field(default_factory=dict)
+    #: A rail that stopped the run early (canary, limit, max-failures), or ``None``.
+    stopped: str | None = None
+    interrupted: bool = False
+    elapsed: float = 0.0
+    puts: int = 0
+    rate_limited: int = 0
+    #: Rows ``updated`` that a rollback could not restore this time (still ``updated``).
+    not_restored: int = 0
+    #: ``plan`` only: rows to write and the minimum time the write limit allows for them.
+    planned: int = 0
+    eta_seconds: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every row the operation is about ended well."""
+        bad = BAD_STATES["apply" if self.operation == "retry" else self.operation]
+        if any(self.counts.get(str(state)) for state in bad):
+            return False
+        return not self.not_restored
+
+    def line(self) -> str:
+        return tally_line(self.counts)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "run_id": self.run_id,
+            "run_dir": str(self.run_dir),
+            "ok": self.ok,
+            "interrupted": self.interrupted,
+            "stopped": self.stopped,
+            "counts": self.counts,
+            "this_run": self.this_run,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "puts": self.puts,
+            "rate_limited": self.rate_limited,
+            "planned": self.planned,
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+            "notes": self.notes,
+        }

@@ -1,0 +1,379 @@
+"""``plan``: read the sheet, fetch every target once, apply its rules, validate, journal.
+
+Reads only. The result of each target is one journal row in state ``planned`` (a body to PUT),
+``unchanged`` (the rules changed nothing), ``invalid`` (the result fails validation, or a rule
+refused the scenario), ``not_found`` (404) or ``failed`` (the read failed; retryable).
+Results stream into the journal in batches, in plan order, so memory stays flat whatever the
+size of the sheet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from migrate import __version__
+from migrate.client import IvrClient
+from migrate.engine.options import (
+    Connection,
+    ProgressCallback,
+    ProgressEvent,
+    Tally,
+    no_progress,
+)
+from migrate.engine.pool import Aborted, Stop, run_pool, signals_stop
+from migrate.engine.runfolder import copy_sheet, create_run_folder, now_iso
+from migrate.engine.session import AttemptStats, attempt_context, check_connection, open_client
+from migrate.errors import ApiError, NotFound, UsageError
+from migrate.journal import (
+    JOURNAL_FILE,
+    META_BASE_URL,
+    META_CONCURRENCY,
+    META_CREATED_AT,
+    META_OPERATOR,
+    META_PLAN_FINISHED_AT,
+    META_READ_RATE,
+    META_RUN_ID,
+    META_SANDBOX,
+    META_SHEET_COPY,
+    META_SHEET_NAME,
+    META_SHEET_SHA256,
+    META_TOOL_VERSION,
+    META_WRITE_RATE,
+    AttemptKind,
+    Journal,
+    Operation,
+    PlannedRow,
+    RowState,
+    fingerprint,
+    scenario_fields,
+)
+from migrate.sheet import SheetRow, read_sheet
+from transforms.rules.base import RuleError, apply_rules
+from transforms.validate import validate_scenario
+
+#: Plan results journaled per transaction.
+BATCH_ROWS: Final = 200
+
+
+@dataclass
+class PreparedRun:
+    """A checked sheet and the run folder made for it; nothing sent yet."""
+
+    run_dir: Path
+    run_id: str
+    sheet_path: Path
+    sheet_copy: str
+    sheet_sha256: str
+    rows: list[SheetRow]
+
+
+def prepare_run(
+    sheet_path: str | Path,
+    *,
+    sheet: str | None = None,
+    out: Path | None = None,
+    reports_dir: Path | None = None,
+) -> PreparedRun:
+    """Read and check the sheet (``SheetError`` lists every problem), then make the run folder."""
+    path = Path(sheet_path)
+    if not path.is_file():
+        raise UsageError(f"no sheet at {path}")
+    rows = read_sheet(path, sheet=sheet)
+    if not rows:
+        raise UsageError(f"{path} has no rows to apply")
+    run_dir, run_id = create_run_folder(path, out=out, reports_dir=reports_dir)
+    copy_name, digest = copy_sheet(path, run_dir)
+    return PreparedRun(run_dir, run_id, path, copy_name, digest, rows)
+
+
+def discard_run_folder(prepared: PreparedRun) -> None:
+    """Remove a run folder that never got a journal (the connection check failed)."""
+    if (prepared.run_dir / JOURNAL_FILE).exists():
+        return
+    (prepared.run_dir / prepared.sheet_copy).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        prepared.run_dir.rmdir()
+
+
+def plan_run(
+    prepared: PreparedRun,
+    connection: Connection,
+    *,
+    progress: ProgressCallback = no_progress,
+    handle_signals: bool = True,
+) -> Tally:
+    """Plan a prepared run against the API; returns counts and the ETA of the writes."""
+    return asyncio.run(_plan(prepared, connection, progress, handle_signals))
+
+
+def sheet_ref(row: SheetRow) -> dict[str, Any]:
+    """What the journal keeps of a sheet row: enough to re-plan it and to write it back."""
+    return {
+        "file": row.file,
+        "row": row.row,
+        "target": str(row.target),
+        "rule": row.rule,
+        "params": json.loads(json.dumps(row.params, default=str)),
+        "cells": dict(row.cells),
+        "note": row.note,
+    }
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (container without passwd entry)
+        return "unknown"
+
+
+async def _plan(
+    prepared: PreparedRun,
+    connection: Connection,
+    progress: ProgressCallback,
+    handle_signals: bool,
+) -> Tally:
+    started = time.monotonic()
+    stop = Stop()
+    with signals_stop(stop, handle_signals):
+        try:
+            await check_connection(connection)
+        except UsageError:
+            discard_run_folder(prepared)
+            raise
+        journal = Journal.create(
+            prepared.run_dir / JOURNAL_FILE,
+            {
+                META_RUN_ID: prepared.run_id,
+                META_TOOL_VERSION: __version__,
+                META_OPERATOR: _operator(),
+                META_BASE_URL: connection.base_url,
+                META_SANDBOX: "true" if connection.sandbox else "false",
+                META_SHEET_NAME: prepared.sheet_path.name,
+                META_SHEET_COPY: prepared.sheet_copy,
+                META_SHEET_SHA256: prepared.sheet_sha256,
+                META_CREATED_AT: now_iso(),
+                META_WRITE_RATE: str(connection.write_rate),
+                META_READ_RATE: str(connection.read_rate),
+                META_CONCURRENCY: str(connection.concurrency),
+            },
+        )
+        try:
+            journal.lock()
+            stats = AttemptStats()
+            async with open_client(connection, journal, Operation.PLAN, stats) as client:
+                refs = [sheet_ref(row) for row in prepared.rows]
+                targets = await _expand_targets(client, prepared.rows, stop, progress)
+                planner = _Planner(journal, client, refs, targets, stop, progress)
+                if not stop.requested:
+                    await run_pool(
+                        planner.items(),
+                        planner.plan_one,
+                        concurrency=connection.concurrency,
+                        stop=stop,
+                    )
+                planner.flush(final=True)
+            if not stop.requested:
+                journal.set_metadata({META_PLAN_FINISHED_AT: now_iso()})
+            counts = journal.counts()
+            planned = counts[RowState.PLANNED]
+            return Tally(
+                operation="plan",
+                run_dir=prepared.run_dir,
+                run_id=prepared.run_id,
+                counts=counts,
+                this_run=dict(planner.outcomes),
+                interrupted=stop.interrupted,
+                stopped=stop.reason,
+                elapsed=time.monotonic() - started,
+                rate_limited=stats.rate_limited,
+                planned=planned,
+                eta_seconds=planned * connection.write_rate.interval,
+            )
+        finally:
+            journal.close()
+
+
+@dataclass
+class _Target:
+    scenario_id: str
+    name: str | None
+    sheet_indices: list[int]
+
+
+async def _expand_targets(
+    client: IvrClient, rows: list[SheetRow], stop: Stop, progress: ProgressCallback
+) -> list[_Target]:
+    """Turn ids and selectors into one target per scenario, in sheet order.
+
+    Selectors (``*``, ``name:GLOB``) are matched against every scenario of the account through
+    the paged search; only ids and names are kept.
+    """
+    selectors = [(i, row) for i, row in enumerate(rows) if row.target.kind != "id"]
+    matched: dict[str, tuple[str, list[int]]] = {}
+    if selectors:
+        seen = 0
+        with attempt_context(AttemptKind.SEARCH, None):
+            async for item in client.iter_scenarios():
+                seen += 1
+                scenario_id, name = str(item.get("id", "")), str(item.get("name", ""))
+                hits = [i for i, row in selectors if row.target.matches(scenario_id, name)]
+                if hits and scenario_id:
+                    matched[scenario_id] = (name, hits)
+                if seen % 50 == 0:
+                    progress(ProgressEvent("plan", "search", seen, None, {}))
+                if stop.requested:
+                    break
+    targets: dict[str, _Target] = {}
+    for index, row in enumerate(rows):
+        if row.target.kind == "id":
+            target = targets.setdefault(row.target.value, _Target(row.target.value, None, []))
+            target.sheet_indices.append(index)
+            continue
+        for scenario_id, (name, hits) in matched.items():
+            if index in hits:
+                target = targets.setdefault(scenario_id, _Target(scenario_id, name, []))
+                target.sheet_indices.append(index)
+    return list(targets.values())
+
+
+def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[dict[str, Any]]) -> PlannedRow:
+    """Apply the rules of ``refs`` in order to ``body`` and validate the result."""
+    name = body.get("name")
+    row = PlannedRow(scenario_id, name if isinstance(name, str) else None, refs, RowState.PLANNED)
+    row.read_body = dict(body)
+    steps = [(ref["rule"], ref["params"]) for ref in refs]
+    try:
+        result = apply_rules(body, steps)
+    except RuleError as exc:
+        row.state = RowState.INVALID
+        row.error_class = "RuleError"
+        row.error_text = str(exc)
+        return row
+    except Exception as exc:  # a broken rule must not stop the other rows
+        row.state = RowState.FAILED
+        row.retryable = False
+        row.error_class = type(exc).__name__
+        row.error_text = f"a rule failed on this scenario: {exc!r}"
+        return row
+    planned = scenario_fields(result.scenario)
+    row.changes = [
+        {
+            "action_path": change.action_path,
+            "field": change.field,
+            "path": change.path,
+            "before": change.before,
+            "after": change.after,
+            "rule": change.rule,
+        }
+        for change in result.changes
+    ]
+    if not result.changes or fingerprint(planned) == fingerprint(body):
+        row.state = RowState.UNCHANGED
+        row.changes = []
+        return row
+    row.planned_body = planned
+    errors = validate_scenario(planned, request=True)
+    if errors:
+        before = {str(e) for e in validate_scenario(scenario_fields(body), request=True)}
+        row.state = RowState.INVALID
+        row.validation_errors = [{"path": e.path, "message": e.message} for e in errors]
+        old = sum(1 for e in errors if str(e) in before)
+        row.error_class = "ValidationError"
+        row.error_text = f"{len(errors)} validation error(s) in the planned body" + (
+            f" ({old} already in the scenario as read)" if old else ""
+        )
+    return row
+
+
+def failed_read(
+    scenario_id: str, name: str | None, refs: list[dict[str, Any]], exc: ApiError
+) -> PlannedRow:
+    """The plan of a target whose read failed: ``not_found`` or ``failed`` (retryable)."""
+    status = getattr(exc, "status", None)
+    if isinstance(exc, NotFound):
+        state, retryable = RowState.NOT_FOUND, None
+    else:
+        state, retryable = RowState.FAILED, True
+    return PlannedRow(
+        scenario_id,
+        name,
+        refs,
+        state,
+        retryable=retryable,
+        http_status=status,
+        error_class=exc.error_class,
+        error_text=exc.message,
+    )
+
+
+class _Planner:
+    """Reads and plans targets with a pool of workers; journals results in plan order."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        client: IvrClient,
+        refs: list[dict[str, Any]],
+        targets: list[_Target],
+        stop: Stop,
+        progress: ProgressCallback,
+    ) -> None:
+        self.journal = journal
+        self.client = client
+        self.refs = refs
+        self.targets = targets
+        self.stop = stop
+        self.progress = progress
+        self.outcomes: dict[str, int] = {}
+        self.done = 0
+        self._ready: dict[int, PlannedRow] = {}
+        self._pending: list[PlannedRow] = []
+        self._next = 0
+
+    async def items(self) -> AsyncIterator[int]:
+        for index in range(len(self.targets)):
+            yield index
+
+    async def plan_one(self, index: int) -> None:
+        target = self.targets[index]
+        refs = [self.refs[i] for i in target.sheet_indices]
+        try:
+            with attempt_context(AttemptKind.GET, None):
+                body = await self.stop.guard(self.client.get_scenario(target.scenario_id))
+        except Aborted:
+            return
+        except ApiError as exc:
+            row = failed_read(target.scenario_id, target.name, refs, exc)
+        else:
+            row = build_plan(target.scenario_id, body, refs)
+        self._ready[index] = row
+        self.outcomes[str(row.state)] = self.outcomes.get(str(row.state), 0) + 1
+        self.done += 1
+        self.flush()
+        self.progress(
+            ProgressEvent("plan", "read", self.done, len(self.targets), dict(self.outcomes))
+        )
+
+    def flush(self, *, final: bool = False) -> None:
+        """Journal the contiguous prefix of finished targets once a batch is ready."""
+        batch: list[PlannedRow] = []
+        while self._next in self._ready:
+            batch.append(self._ready.pop(self._next))
+            self._next += 1
+        if batch:
+            self._pending.extend(batch)
+        if self._pending and (final or len(self._pending) >= BATCH_ROWS):
+            self.journal.add_rows(self._pending)
+            self._pending = []
+        if final and self._ready:
+            # interrupted: keep what finished, in order, even past a gap
+            self.journal.add_rows([self._ready[i] for i in sorted(self._ready)])
+            self._ready.clear()

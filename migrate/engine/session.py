@@ -1,0 +1,111 @@
+"""The engine's side of the API client: one client per run, every attempt journaled.
+
+The client reports each HTTP exchange through ``on_attempt``; which step of a row it belongs to
+(plan read, conflict check, reconciliation, verification) is known only to the engine, so the
+engine sets it in a context variable around each call and the callback reads it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from migrate.client import Attempt, IvrClient
+from migrate.engine.options import Connection
+from migrate.errors import ConfigError, Forbidden, TransportError, Unauthorized
+from migrate.journal import AttemptKind, Journal, Operation
+from migrate.retry import RetryPolicy
+
+_KIND: ContextVar[AttemptKind | None] = ContextVar("ivr_migrate_attempt_kind", default=None)
+_ROW: ContextVar[int | None] = ContextVar("ivr_migrate_attempt_row", default=None)
+
+#: The connection check gives up quickly: a wrong host should fail in seconds, not minutes.
+PREFLIGHT_RETRY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=0.5)
+
+
+@contextmanager
+def attempt_context(kind: AttemptKind, row_id: int | None) -> Iterator[None]:
+    """Label the attempts made inside this block (in this task) with ``kind`` and ``row_id``."""
+    kind_token = _KIND.set(kind)
+    row_token = _ROW.set(row_id)
+    try:
+        yield
+    finally:
+        _KIND.reset(kind_token)
+        _ROW.reset(row_token)
+
+
+@dataclass
+class AttemptStats:
+    """Counters of one invocation, for the tally."""
+
+    puts: int = 0
+    rate_limited: int = 0
+
+
+@asynccontextmanager
+async def open_client(
+    connection: Connection, journal: Journal, operation: Operation, stats: AttemptStats
+) -> AsyncIterator[IvrClient]:
+    """An :class:`IvrClient` whose every attempt lands in the journal."""
+
+    def on_attempt(attempt: Attempt) -> None:
+        if attempt.method == "PUT":
+            kind = AttemptKind.PUT
+            stats.puts += 1
+        else:
+            kind = _KIND.get() or AttemptKind.GET
+        if attempt.status == 429:
+            stats.rate_limited += 1
+        journal.record_attempt(
+            row_id=_ROW.get(),
+            scenario_id=attempt.scenario_id,
+            operation=operation,
+            kind=kind,
+            method=attempt.method,
+            path=attempt.path,
+            started_at=attempt.started_at,
+            duration=attempt.duration,
+            status=attempt.status,
+            error_class=attempt.error_class,
+        )
+
+    async with _client(connection, on_attempt=on_attempt) as client:
+        yield client
+
+
+def _client(connection: Connection, **kwargs: object) -> IvrClient:
+    return IvrClient(
+        connection.base_url,
+        connection.credentials,
+        timeout=connection.timeout,
+        connections=connection.concurrency,
+        read_rate=connection.read_rate,
+        write_rate=connection.write_rate,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def check_connection(connection: Connection) -> None:
+    """One search request: fail fast, with one line, on a wrong key or an unreachable host."""
+    client = IvrClient(
+        connection.base_url,
+        connection.credentials,
+        timeout=min(connection.timeout, 10.0),
+        connections=1,
+        read_rate=connection.read_rate,
+        write_rate=connection.write_rate,
+        retry=PREFLIGHT_RETRY,
+    )
+    async with client:
+        try:
+            await client.search(page=1, page_size=1)
+        except (Unauthorized, Forbidden) as exc:
+            raise ConfigError(
+                f"{connection.base_url} refused the credentials (HTTP {exc.status}): check "
+                "INFOBIP_API_KEY (or the token/username variables) and its scopes"
+            ) from None
+        except TransportError as exc:
+            raise ConfigError(f"cannot reach {connection.base_url}: {exc.message}") from None
