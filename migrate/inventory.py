@@ -21,12 +21,20 @@ match them by value, and the starter sheet leaves them out.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from migrate.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_READ_RATE,
+    DEFAULT_TIMEOUT,
+    Credentials,
+    Rate,
+)
 from transforms.model import (
     ALL_KINDS,
     CALL_API,
@@ -284,3 +292,28 @@ def write_inventory(folder: Path | str, inventory: Inventory) -> list[Path]:
     from migrate.reports.inventory_tables import write_inventory_files
 
     return write_inventory_files(Path(folder), inventory)
+
+
+def inventory_account(
+    base_url: str,
+    credentials: Credentials,
+    *,
+    read_rate: Rate = DEFAULT_READ_RATE,
+    timeout: float = DEFAULT_TIMEOUT,
+    connections: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[int], None] | None = None,
+) -> Inventory:
+    """Take the inventory of the account behind ``base_url`` (GET requests only)."""
+    from migrate.client import IvrClient
+
+    async def run() -> Inventory:
+        async with IvrClient(
+            base_url,
+            credentials,
+            timeout=timeout,
+            connections=connections,
+            read_rate=read_rate,
+        ) as client:
+            return await take_inventory(client, progress=progress)
+
+    return asyncio.run(run())

@@ -302,3 +302,25 @@ def test_search_items_without_script_are_read_one_by_one() -> None:
     assert source.gets == list(source.scenarios)
     assert set(inventory.values(SENDERS)) == SEED_SENDERS
     assert seen == list(range(1, 8))
+
+
+@pytest.mark.parametrize("clones", [0, 120])
+def test_inventory_of_the_seeded_sandbox_lists_every_sender_and_host(clones: int) -> None:
+    from migrate.config import Rate
+    from migrate.inventory import inventory_account
+    from migrate.sandbox import SandboxConfig, start_sandbox
+
+    config = SandboxConfig(write_rate=None, read_rate=Rate(200, 1.0), generate=clones)
+    with start_sandbox(config) as sandbox:
+        inventory = inventory_account(
+            sandbox.base_url, sandbox.credentials(), read_rate=Rate(100, 1.0)
+        )
+        log = sandbox.request_log()
+        stored = sandbox.scenario_count()
+    senders, hosts = seed_expectation()
+    assert set(inventory.values(SENDERS)) == senders == SEED_SENDERS
+    assert set(inventory.values(HOSTS)) == hosts == SEED_HOSTS
+    assert len(inventory.scenarios) == stored == 7 + clones
+    assert len({entry.id for entry in inventory.scenarios}) == stored
+    assert {entry.method for entry in log} == {"GET"}
+    assert all(entry.status == 200 for entry in log)
