@@ -392,14 +392,21 @@ def _show_plan(net: _Net, tally: Any, rate: Any) -> None:
     net.say(f"plan: {tally.line()}")
     if tally.planned:
         net.say(_eta(tally, rate))
-    net.say(f"run folder: {tally.run_dir}")
 
 
-def _finish(net: _Net, tally: Any, command: str, extra: dict[str, Any] | None = None) -> None:
+def _finish(
+    net: _Net,
+    tally: Any,
+    command: str,
+    extra: dict[str, Any] | None = None,
+    *,
+    quiet_tally: bool = False,
+) -> None:
     """Print the tally (and JSON), then exit with the code of DESIGN §3."""
     import json
 
-    net.say(tally.line())
+    if not quiet_tally:
+        net.say(tally.line())
     if tally.rate_limited:
         net.say(f"{tally.rate_limited} request(s) answered 429 (rate limited) and retried")
     run = tally.run_dir
@@ -455,7 +462,7 @@ def plan_command(
     _show_plan(net, tally, connection.write_rate)
     if tally.planned and not tally.interrupted:
         net.say(f"next: ivr-migrate apply {tally.run_dir}")
-    _finish(net, tally, "plan")
+    _finish(net, tally, "plan", quiet_tally=True)
 
 
 @cli.command("apply")
@@ -527,7 +534,7 @@ def run_command(
         if planned.interrupted or not planned.planned:
             if not planned.planned and not planned.interrupted:
                 net.say("nothing to write")
-            _finish(net, planned, "plan")
+            _finish(net, planned, "plan", quiet_tally=True)
         _confirm(yes, f"Write {planned.planned} scenario(s) to {connection.base_url}?")
         with net.renderer() as progress:
             tally = apply_run(prepared.run_dir, connection, rails, progress=progress)

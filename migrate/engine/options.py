@@ -123,8 +123,8 @@ def no_progress(event: ProgressEvent) -> None:
 TALLY_ORDER: Final = (
     RowState.UPDATED,
     RowState.PLANNED,
-    RowState.UNCHANGED,
     RowState.ROLLED_BACK,
+    RowState.UNCHANGED,
     RowState.INVALID,
     RowState.NOT_FOUND,
     RowState.FAILED,
@@ -181,7 +181,6 @@ class Tally:
     #: ``plan`` only: rows to write and the minimum time the write limit allows for them.
     planned: int = 0
     eta_seconds: float | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -209,5 +208,4 @@ class Tally:
             "rate_limited": self.rate_limited,
             "planned": self.planned,
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
-            "notes": self.notes,
         }

@@ -23,14 +23,14 @@ class PlainProgress:
         self.stream = stream or sys.stderr
         self.interval = interval
         self._started: dict[str, float] = {}
-        self._last = 0.0
+        self._last = time.monotonic()
 
     def __call__(self, event: ProgressEvent) -> None:
+        # a line every few seconds; short runs print none (the tally follows anyway)
         now = time.monotonic()
         key = f"{event.operation}:{event.phase}"
         started = self._started.setdefault(key, now)
-        final = event.total is not None and event.done >= event.total
-        if now - self._last < self.interval and not final:
+        if now - self._last < self.interval:
             return
         self._last = now
         self.stream.write(describe(event, now - started) + "\n")

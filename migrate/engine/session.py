@@ -84,6 +84,7 @@ def _client(connection: Connection, **kwargs: object) -> IvrClient:
         connections=connection.concurrency,
         read_rate=connection.read_rate,
         write_rate=connection.write_rate,
+        retry=connection.retry,
         **kwargs,  # type: ignore[arg-type]
     )
 
