@@ -28,6 +28,7 @@ from transforms.rules.fields import (
     MISSING,
     Keys,
     copy_json,
+    delete_field,
     get_field,
     json_equal,
     parse_path,
@@ -723,7 +724,8 @@ def set_field_rule(scenario: Scenario, params: Params) -> list[Change]:
     needed, leaves that action unchanged. ``where`` is ``PATH=JSON`` and keeps only actions whose
     field equals the value (JSON equality: ``1`` equals ``1.0``, ``true`` is not ``1``; ``null``
     also matches an absent field). Nested action arrays (``then``, ``do``, ``case``, …) and the
-    keys that identify other kinds of action cannot be set. Values are written as given: one the
+    keys that identify other kinds of action cannot be set. ``null`` removes the field (an
+    object key; list items are never removed). Values are written as given: one the
     API refuses (``options.speechRate`` = 9) makes the scenario invalid, and validation reports
     it before anything is sent.
     """
@@ -738,6 +740,11 @@ def set_field_rule(scenario: Scenario, params: Params) -> list[Change]:
         if where is not None and not _where_holds(get_field(action, where[0]), where[1]):
             continue
         before = get_field(action, keys)
+        if value is None:
+            # null removes the field: a change list cannot tell null from absent.
+            if before is not MISSING and before is not None and delete_field(action, keys):
+                changes.append(Change(found.path, path_text(keys), before, None, "set"))
+            continue
         if before is not MISSING and json_equal(before, value):
             continue
         if set_field(action, keys, copy_json(value)):

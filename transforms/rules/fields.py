@@ -124,6 +124,16 @@ def set_field(obj: dict[str, Any], keys: Keys, value: Any) -> bool:
     return True
 
 
+def delete_field(obj: dict[str, Any], keys: Keys) -> bool:
+    """Remove the object key at ``keys``; False when there is none (list items are kept)."""
+    parent = get_field(obj, keys[:-1])
+    last = keys[-1]
+    if isinstance(last, int) or not isinstance(parent, dict) or last not in parent:
+        return False
+    del parent[last]
+    return True
+
+
 def json_equal(a: Any, b: Any) -> bool:
     """Equality of JSON values: ``1 == 1.0``, but ``true`` is not ``1`` and key order is ignored."""
     if isinstance(a, bool) or isinstance(b, bool):
