@@ -614,28 +614,111 @@ def rollback_command(run: str, yes: bool, max_failures: str | None, **options: A
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 @handles_errors
 def status_command(run: str, as_json: bool) -> None:
-    """Tally of RUN from its journal (no network)."""
+    """Tally of RUN from its journal (no network): outcomes, rules, writes, 429s."""
     import json
 
     from migrate.engine import run_status
+    from migrate.reports import report_data_from_run, summarise
 
     status = run_status(_run_dir(run))
+    # The same summary as the run's reports (report.xlsx, report.html).
+    summary = summarise(report_data_from_run(status.run_dir), dry_run=status.phase == "plan")
     if as_json:
-        click.echo(json.dumps(status.as_json(), indent=2))
+        data = status.as_json()
+        data["summary"] = summary.to_dict()
+        click.echo(json.dumps(data, indent=2))
         return
-    meta = status.metadata
-    click.echo(f"run {meta.get('run_id')} ({status.phase}), {status.total} row(s)")
-    click.echo(f"  base URL: {meta.get('base_url')}   operator: {meta.get('operator')}")
-    click.echo(f"  sheet: {meta.get('sheet_name')} (sha256 {meta.get('sheet_sha256', '')[:12]})")
-    for state, count in status.counts.items():
-        if count:
-            click.echo(f"  {state:<18} {count:>7}")
-    attempts = status.attempts
-    click.echo(
-        f"  requests: {attempts.get('GET', 0)} GET, {attempts.get('PUT', 0)} PUT, "
-        f"{attempts.get('RECONCILE', 0)} reconcile, {attempts.get('rate_limited', 0)} answered 429"
-    )
+    from migrate.reports.terminal import print_summary
+
+    print_summary(summary)
     click.echo(status.line())
+
+
+# -- reports and inventory ---------------------------------------------------------------------
+
+
+@cli.command("report")
+@click.argument("run", metavar="RUN")
+@handles_errors
+def report_command(run: str) -> None:
+    """(Re)write the reports of RUN from its journal (no network).
+
+    Writes results.csv, changes.csv, failures.csv (a sheet: `ivr-migrate plan failures.csv`
+    re-plans the failed and conflicted rows), report.xlsx and report.html into the run folder.
+    """
+    from migrate.reports import write_run_reports
+
+    files, summary = write_run_reports(_run_dir(run))
+    click.echo(summary.tally())
+    for path in files.all():
+        click.echo(f"  {path}")
+
+
+@cli.command("inventory")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files [default: reports/inventory-<date>-<time>].",
+)
+@connection_options
+@handles_errors
+def inventory_command(out: Path | None, **options: Any) -> None:
+    """List every scenario of the account and what it holds (GET only).
+
+    Writes inventory.xlsx and inventory.csv (one row per scenario), one table per kind of value
+    (SMS senders, Call API hosts, audio URLs, numbers, Say voices) with the scenarios using
+    each, and starter-rules.csv: one row per sender and host, to fill in and feed to plan.
+    """
+    import json
+    import tempfile
+    import time
+
+    from migrate.config import DEFAULT_REPORTS_DIR
+    from migrate.inventory import CATEGORIES, inventory_account, write_inventory
+    from migrate.reports.inventory_tables import INVENTORY_XLSX, STARTER_CSV
+
+    net = _Net(options)
+    net.precheck()
+    folder = out or Path(DEFAULT_REPORTS_DIR) / time.strftime("inventory-%Y%m%d-%H%M%S")
+
+    def progress(seen: int) -> None:
+        if not net.quiet and seen % 500 == 0:
+            click.echo(f"{seen} scenarios read", err=True)
+
+    # --sandbox keeps its store in a scratch folder: an inventory is not a run.
+    with (
+        tempfile.TemporaryDirectory(prefix="ivr-migrate-inventory-") as scratch,
+        net.connect(Path(scratch), new=True) as connection,
+    ):
+        inventory = inventory_account(
+            connection.base_url,
+            connection.credentials,
+            read_rate=connection.read_rate,
+            timeout=connection.timeout,
+            connections=connection.concurrency,
+            progress=progress,
+        )
+    paths = write_inventory(folder, inventory)
+    distinct = {category: len(inventory.tables[category]) for category in CATEGORIES}
+    actions = sum(entry.actions for entry in inventory.scenarios)
+    net.say(
+        f"{len(inventory.scenarios)} scenarios, {actions} actions: "
+        + ", ".join(f"{count} {category}" for category, count in distinct.items())
+    )
+    net.say(f"inventory: {folder / INVENTORY_XLSX} (and inventory*.csv)")
+    net.say(
+        f"starter sheet: {folder / STARTER_CSV}: fill in new values on the rows to change, "
+        f"delete the others, then run: ivr-migrate plan {folder / STARTER_CSV}"
+    )
+    if net.as_json:
+        summary = {
+            "folder": str(folder),
+            "scenarios": len(inventory.scenarios),
+            "actions": actions,
+            "distinct": distinct,
+            "files": [str(path) for path in paths],
+        }
+        click.echo(json.dumps(summary, indent=2))
 
 
 def main() -> None:

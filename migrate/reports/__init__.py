@@ -17,7 +17,12 @@ from migrate.reports.data import (
     SheetStep,
     state_label,
 )
-from migrate.reports.journal_adapter import report_data_from_journal, report_data_from_run
+from migrate.reports.journal_adapter import (
+    is_dry_run,
+    report_data_from_journal,
+    report_data_from_run,
+    write_run_reports,
+)
 from migrate.reports.summary import RunSummary, summarise
 from migrate.reports.write import ReportFiles, write_reports
 
@@ -29,9 +34,11 @@ __all__ = [
     "ReportRow",
     "RunSummary",
     "SheetStep",
+    "is_dry_run",
     "report_data_from_journal",
     "report_data_from_run",
     "state_label",
     "summarise",
     "write_reports",
+    "write_run_reports",
 ]

@@ -162,7 +162,10 @@ def _metadata_table(summary: RunSummary) -> str:
         f"<tr><th>{esc(key)}</th><td>{esc(_meta_value(key, value))}</td></tr>"
         for key, value in meta.items()
     )
-    return f'<h3>Run</h3><table class="meta">{rows}</table>'
+    return (
+        f'<details class="run"><summary>Run details ({len(meta)} fields)</summary>'
+        f'<table class="meta">{rows}</table></details>'
+    )
 
 
 def _meta_value(key: str, value: object) -> str:
@@ -375,6 +378,8 @@ text-align:left}
 .grid td{text-align:right}.grid td:first-child{text-align:left}
 .meta th{color:var(--muted);font-weight:500}.meta td{word-break:break-all}
 thead th{background:#eef2f6}
+details.run{margin-top:20px}details.run>summary{cursor:pointer;color:var(--muted);font-weight:600}
+details.run table{margin-top:8px}
 details.outcome{background:var(--card);border:1px solid var(--line);border-left:6px solid;
 border-radius:6px;margin:10px 0;padding:6px 12px}
 details.outcome>summary{font-size:17px;font-weight:600;cursor:pointer;padding:4px 0}

@@ -7,6 +7,7 @@ records change, only this module follows.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from migrate.reports.data import (
 
 if TYPE_CHECKING:
     from migrate.journal import Journal, RowRecord
+    from migrate.reports.summary import RunSummary
+    from migrate.reports.write import ReportFiles
 
 #: Phases whose start and end the journal records, in run order.
 PHASES = ("plan", "apply", "rollback")
@@ -62,15 +65,16 @@ def report_data_from_run(run_folder: Path | str) -> ReportData:
 def run_metadata(raw: Mapping[str, str]) -> dict[str, Any]:
     """The journal's metadata with times as numbers, the phase, and the run's start and end.
 
-    ``phase`` is the last phase that started; ``started_at`` is when the plan began and
-    ``finished_at`` when the last finished phase ended.
+    ``phase`` is the last phase started (plan, apply, rollback: as ``status`` decides);
+    ``started_at`` is when the plan began and ``finished_at`` when the last phase ended.
     """
     meta: dict[str, Any] = {key: _time_or_text(key, value) for key, value in raw.items()}
     if "plan_started_at" not in meta and isinstance(meta.get("created_at"), float):
         meta["plan_started_at"] = meta["created_at"]
     started = [p for p in PHASES if isinstance(meta.get(f"{p}_started_at"), float)]
     if started:
-        meta.setdefault("phase", max(started, key=lambda p: meta[f"{p}_started_at"]))
+        # Phases run in this order; a rollback is the last word even within the same second.
+        meta.setdefault("phase", started[-1])
         meta.setdefault("started_at", min(meta[f"{p}_started_at"] for p in started))
     finished = [meta[f"{p}_finished_at"] for p in PHASES if f"{p}_finished_at" in meta]
     finished = [value for value in finished if isinstance(value, float)]
@@ -80,12 +84,20 @@ def run_metadata(raw: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _time_or_text(key: str, value: str) -> Any:
-    if key.endswith("_at"):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
+    """``*_at`` values as epoch seconds, whether stored as a number or as ISO 8601."""
+    if not key.endswith("_at"):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _row(record: RowRecord) -> ReportRow:
@@ -135,3 +147,18 @@ def _change(scenario_id: str, change: Mapping[str, Any]) -> ReportChange:
         after=change.get("after"),
         rule=str(change.get("rule", "")),
     )
+
+
+def is_dry_run(metadata: Mapping[str, Any]) -> bool:
+    """A run that was only planned so far: its reports say "would update"."""
+    return metadata.get("phase", "plan") == "plan"
+
+
+def write_run_reports(run_folder: Path | str) -> tuple[ReportFiles, RunSummary]:
+    """(Re)write the reports of a run folder from its journal (``ivr-migrate report RUN``)."""
+    from migrate.reports.summary import summarise
+    from migrate.reports.write import write_reports
+
+    data = report_data_from_run(run_folder)
+    dry_run = is_dry_run(data.metadata)
+    return write_reports(run_folder, data, dry_run=dry_run), summarise(data, dry_run=dry_run)
