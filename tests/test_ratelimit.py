@@ -267,6 +267,33 @@ def test_injected_clock_and_sleep_drive_the_write_limiter_without_an_event_loop_
     assert starts == pytest.approx([0.0, 10.0, 20.0, 30.0, 40.0, 140.0])
 
 
+def test_late_wake_ups_are_not_added_to_every_interval() -> None:
+    rate = Rate(5, 5.0)
+    now = [0.0]
+
+    async def late_sleep(seconds: float) -> None:
+        now[0] += seconds + 0.02  # a busy loop wakes us 2 % of an interval late, every time
+        await asyncio.sleep(0)
+
+    limiter = WriteLimiter(rate, clock=lambda: now[0], sleep=late_sleep)
+
+    async def main() -> list[float]:
+        starts: list[float] = []
+
+        async def worker() -> None:
+            for _ in range(20):
+                await limiter.acquire()
+                starts.append(now[0])
+
+        await asyncio.gather(*(worker() for _ in range(3)))
+        return sorted(starts)
+
+    starts = asyncio.run(main())
+    assert crowded_windows(starts, rate) == []
+    # paced from the actual starts, the rate would drop to 1 / (1.02 + 0.02) = 96 %
+    assert achieved_ratio(starts, rate) >= 0.97
+
+
 def test_bad_limiter_settings_are_configuration_errors() -> None:
     with pytest.raises(ConfigError):
         WriteLimiter(Rate(6, 60.0), margin=1.5)
