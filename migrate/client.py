@@ -363,10 +363,14 @@ class IvrClient:
         if not 200 <= status < 300:
             details = parse_error_body(raw) or ErrorDetails(None, reason)
             message = self._scrub(f"{method} {path} failed: HTTP {status} {details}".rstrip())
+            errors = {
+                self._scrub(field): [self._scrub(text) for text in texts]
+                for field, texts in (details.validation_errors or {}).items()
+            }
             fields: dict[str, Any] = {
                 "status": status,
                 "message_id": details.message_id,
-                "validation_errors": details.validation_errors,
+                "validation_errors": errors,
                 **where,
             }
             if status == 429:

@@ -541,17 +541,26 @@ def _rendered(exc: BaseException) -> str:
     "reply",
     [
         error(401, "UNAUTHORIZED", f"Invalid key App {KEY}"),
+        error(400, "BAD_REQUEST", "Bad body", validationErrors={"auth": [f"App {KEY}"]}),
         Reply(500, text=f"proxy saw Authorization: App {KEY}"),
         Reply(200, text=f"not json {KEY}"),
         DROP,
         HANG,
     ],
-    ids=["echoed-in-401", "echoed-in-500-text", "echoed-in-bad-json", "dropped", "hung"],
+    ids=[
+        "echoed-in-401",
+        "echoed-in-validation",
+        "echoed-in-500-text",
+        "echoed-in-bad-json",
+        "dropped",
+        "hung",
+    ],
 )
 def test_credentials_never_appear_in_exceptions(reply: Reply) -> None:
     attempts: list[Attempt] = []
     exc = failure(ScriptedServer(reply), get, timeout=0.3, on_attempt=attempts.append)
     assert KEY not in _rendered(exc)
+    assert KEY not in repr(vars(exc))
     assert KEY not in repr(attempts)
 
 
