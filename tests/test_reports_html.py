@@ -238,3 +238,20 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, dry_run: bool) -> N
     assert png_size(shot) == (1280, 2000)
     # A blank page compresses to a few KB; the rendered report is far bigger.
     assert shot.stat().st_size > 40_000
+
+
+@pytest.mark.parametrize(
+    ("seconds", "label"),
+    [(0, "0s"), (0.45, "0.5s"), (12.5, "12.5s"), (416, "6m56s"), (99890, "27h44m")],
+)
+def test_axis_labels_stay_short(seconds: float, label: str) -> None:
+    from migrate.reports.charts import short_duration
+
+    assert short_duration(seconds) == label
+
+
+@pytest.mark.parametrize(("value", "top"), [(1, 2), (3, 5), (6, 10), (11, 20), (9990, 10000)])
+def test_axis_tops_are_round(value: int, top: int) -> None:
+    from migrate.reports.charts import nice_ceiling
+
+    assert nice_ceiling(value) == top

@@ -9,7 +9,7 @@ import html
 from collections.abc import Callable
 from typing import Final
 
-from migrate.reports.summary import RunSummary, format_duration
+from migrate.reports.summary import RunSummary
 
 WIDTH: Final = 560
 #: Most points drawn for the writes line; more would only add bytes, not detail.
@@ -56,6 +56,7 @@ def writes_over_time(summary: RunSummary) -> str:
     y_max = max(len(times), 1)
     if slope is not None:
         y_max = max(y_max, round(1 + slope * span))
+    y_max = nice_ceiling(y_max)
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
 
     def x(t: float) -> float:
@@ -86,6 +87,27 @@ def writes_over_time(summary: RunSummary) -> str:
     return "".join(parts)
 
 
+def short_duration(seconds: float) -> str:
+    """Axis labels: ``0s``, ``12.5s``, ``6m56s``, ``27h45m``."""
+    if seconds < 60:
+        return f"{seconds:.1f}s".replace(".0s", "s")
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 2.5, 5 × 10^k (as an integer ≥ 2) at or above ``value``."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 2.5, 5):
+            candidate = int(step * magnitude)
+            if candidate >= max(value, 2) and candidate == step * magnitude:
+                return candidate
+        magnitude *= 10
+
+
 def _open(height: int, title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
@@ -112,7 +134,7 @@ def _x_ticks(span: float, x: Callable[[float], float], start: float, base: float
         parts.append(
             f'<line x1="{x(t):.1f}" y1="{base}" x2="{x(t):.1f}" y2="{base + 4}" stroke="#9aa8b5"/>'
             f'<text x="{x(t):.1f}" y="{base + 16}" text-anchor="{anchor}" {_MUTED}>'
-            f"{html.escape(format_duration(span * step / 4))}</text>"
+            f"{html.escape(short_duration(span * step / 4))}</text>"
         )
     return parts
 

@@ -365,7 +365,7 @@ text-decoration:none}
 .figure{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px 14px;
 min-width:130px;display:flex;flex-direction:column}
 .figure .value{font-size:18px;font-weight:600}.figure .label{color:var(--muted);font-size:13px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;align-items:start;
 margin-top:16px}
 figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:6px;
 padding:12px}
