@@ -173,7 +173,9 @@ def run_child(
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env, cwd=cwd)
+        proc = subprocess.Popen(
+            list(argv), stdout=out, stderr=err, env=child_env() if env is None else env, cwd=cwd
+        )
         peak = [0]
         stop = threading.Event()
         poller = None
@@ -239,11 +241,21 @@ def self_maxrss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def client_env() -> dict[str, str]:
-    """Environment of an ivr-migrate child: the bench key, nothing inherited that could leak."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INFOBIP_")}
-    env["INFOBIP_API_KEY"] = BENCH_KEY
+def child_env() -> dict[str, str]:
+    """Environment of every child: ours, with bytecode caching on as on a user's machine.
+
+    Some CI and agent shells export PYTHONDONTWRITEBYTECODE=1, which makes every start compile
+    the project's modules again; a user's ``ivr-migrate`` does not pay that.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def client_env() -> dict[str, str]:
+    """Environment of an ivr-migrate client: the bench key, no other INFOBIP_* setting."""
+    env = {k: v for k, v in child_env().items() if not k.startswith("INFOBIP_")}
+    env["INFOBIP_API_KEY"] = BENCH_KEY
     return env
 
 
@@ -357,7 +369,7 @@ def sandbox_process(
     ]
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-sandbox-"))
     stderr_path = workdir / "sandbox.stderr"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(child_env(), PYTHONUNBUFFERED="1")
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             [*ivr_migrate(), "sandbox", *options],
