@@ -300,13 +300,33 @@ class RuleResult:
         return bool(self.changes)
 
 
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def copy_tree(value: Any) -> Any:
+    """An exact, independent copy of a JSON-like tree, several times faster than deepcopy.
+
+    Unlike ``copy.deepcopy`` it never keeps two places pointing at one object (a scenario built
+    in code may share a sub-dict; a rule editing one place must not change the other unseen).
+    Values other than plain dicts, lists and scalars are deep-copied.
+    """
+    cls = type(value)
+    if cls is dict:
+        return {k: v if type(v) in _SCALARS else copy_tree(v) for k, v in value.items()}
+    if cls is list:
+        return [v if type(v) in _SCALARS else copy_tree(v) for v in value]
+    if cls in _SCALARS:
+        return value
+    return copy.deepcopy(value)
+
+
 def apply_rules(scenario: Mapping[str, Any], steps: Iterable[tuple[str, Params]]) -> RuleResult:
     """Apply ``(rule name, converted params)`` steps in order to a copy of ``scenario``.
 
     The input is never mutated. Untouched parts keep their key order and values, so their JSON
     serialisation is byte-identical.
     """
-    work: Scenario = copy.deepcopy(dict(scenario))
+    work: Scenario = copy_tree(dict(scenario))
     changes: list[Change] = []
     for name, params in steps:
         changes.extend(get_rule(name).body(work, params))
