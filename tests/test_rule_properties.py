@@ -8,6 +8,7 @@ replaces, variable references with look-alike names, numbers with and without ``
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -62,9 +63,16 @@ def obj(required: dict[str, Any], **optional: Any) -> st.SearchStrategy[dict[str
     return st.fixed_dictionaries(required, optional=optional)
 
 
+def reordered(item: tuple[dict[str, Any], int]) -> dict[str, Any]:
+    d, turn = item
+    keys = list(d)
+    keys = keys[turn // 2 % len(keys) :] + keys[: turn // 2 % len(keys)] if keys else keys
+    return {key: d[key] for key in (reversed(keys) if turn % 2 else keys)}
+
+
 def shuffled(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    """The same objects with their keys in a generated order (rules must keep any order)."""
-    return strategy.flatmap(lambda d: st.permutations(list(d.items())).map(dict))
+    """The same objects with their keys rotated and maybe reversed (rules must keep any order)."""
+    return st.tuples(strategy, st.integers(0, 9)).map(reordered)
 
 
 say = obj(
@@ -182,11 +190,11 @@ TARGETS: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+@functools.cache
 def scenarios_for(name: str) -> st.SearchStrategy[dict[str, Any]]:
     """Scenarios where about half the actions, at any depth, are targets of rule ``name``."""
-    target = TARGETS[name]
-    # A coin rather than one_of: one_of would flatten LEAVES and make targets rare.
-    leaf = st.booleans().flatmap(lambda is_target: target if is_target else LEAVES)
+    # Drawing the strategy rather than one_of: one_of would flatten LEAVES, making targets rare.
+    leaf = st.sampled_from([TARGETS[name], LEAVES]).flatmap(lambda strategy: strategy)
     actions = st.recursive(leaf, containers, max_leaves=8)
     return obj(
         {"name": texts, "script": st.lists(actions, min_size=1, max_size=4)},
@@ -317,6 +325,7 @@ def test_every_rule_has_a_parameter_strategy() -> None:
     assert set(PARAMS) >= set(all_rules()) - {"shout"}
 
 
+@functools.cache
 def rule_and_params(name: str) -> st.SearchStrategy[Params]:
     rule = get_rule(name)
     return PARAMS[name].filter(lambda params: rule.problems(params) == [])
@@ -507,7 +516,9 @@ EXAMPLES.append(
 
 #: Parameters that keep a valid scenario valid: new values the API accepts.
 VALID_PARAMS: dict[str, st.SearchStrategy[Params]] = {
-    **{name: PARAMS[name] for name in ("sms-sender", "voice", "header", "variable", "rename")},
+    **{name: PARAMS[name] for name in ("sms-sender", "voice", "header", "variable")},
+    # "{description}" alone would make a blank name where there is no description (next test).
+    "rename": PARAMS["rename"].filter(lambda params: params.get("name") != "{description}"),
     "sms-text": find_replace,
     "say-text": find_replace,
     "url": st.sampled_from(
@@ -554,6 +565,14 @@ def test_valid_stays_valid(name: str, data: st.DataObject) -> None:
     if result is not None:
         event("changed" if result.changes else "unchanged")
         assert validate(result.scenario) == []
+
+
+def test_a_blank_name_from_a_template_is_reported_invalid() -> None:
+    result = apply_rule(
+        {"name": "Sales", "script": ["hangup"]}, "rename", {"name": "{description}"}
+    )
+    assert [str(c) for c in result.changes] == ["name: Sales → "]
+    assert [e.path for e in validate(result.scenario)] == ["name"]
 
 
 @pytest.mark.parametrize(

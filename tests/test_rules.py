@@ -812,3 +812,24 @@ def test_example_rows_keep_the_examples_valid(name: str) -> None:
     for path in sorted(SEED.glob("*.json")):
         body = json.loads(path.read_text(encoding="utf-8"))
         assert validate(apply_rule(body, name, params).scenario) == [], path.name
+
+
+def test_shared_sub_objects_are_changed_and_reported_in_each_place() -> None:
+    shared = {"sendSms": {"from": "Old", "to": "${to}", "text": "Hi"}}
+    body = scenario(shared, {"if": "${x}", "then": [shared]})
+    result = apply_rule(body, "sms-sender", {"new": "New"})
+    assert [c.path for c in result.changes] == [
+        "script[0].sendSms.from",
+        "script[1].if.then[0].sendSms.from",
+    ]
+    assert shared["sendSms"]["from"] == "Old"
+
+
+def test_the_working_copy_is_exact() -> None:
+    from transforms.rules.base import copy_tree
+
+    odd = {"t": (1, [2]), "f": 1.5, "n": None, "b": True, "nested": [{"x": [1, {"y": "z"}]}]}
+    copied = copy_tree(odd)
+    assert copied == odd and json.dumps(copied) == json.dumps(odd)
+    assert copied["nested"][0]["x"][1] is not odd["nested"][0]["x"][1]
+    assert copied["t"] == (1, [2]) and copied["t"][1] is not odd["t"][1]

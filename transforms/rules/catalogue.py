@@ -22,12 +22,12 @@ from transforms.rules.base import (
     RuleBody,
     RuleError,
     Scenario,
+    copy_tree,
     rule,
 )
 from transforms.rules.fields import (
     MISSING,
     Keys,
-    copy_json,
     delete_field,
     get_field,
     json_equal,
@@ -747,8 +747,8 @@ def set_field_rule(scenario: Scenario, params: Params) -> list[Change]:
             continue
         if before is not MISSING and json_equal(before, value):
             continue
-        if set_field(action, keys, copy_json(value)):
-            after = copy_json(value)  # the change list must not share objects with the scenario
+        if set_field(action, keys, copy_tree(value)):
+            after = copy_tree(value)  # the change list must not share objects with the scenario
             changes.append(
                 Change(
                     found.path, path_text(keys), None if before is MISSING else before, after, "set"
