@@ -290,3 +290,39 @@ def test_importing_reports_does_not_import_pandas() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_long_tables_are_cut_in_the_workbook_not_in_the_csv(tmp_path: Path) -> None:
+    from migrate.reports.xlsx import write_workbook
+
+    frame = pd.DataFrame({"n": range(10), "text": [f"row {i}" for i in range(10)]})
+    write_workbook(tmp_path / "cut.xlsx", {"rows": frame}, title="t", max_rows=4)
+    rows = list(load_workbook(tmp_path / "cut.xlsx")["rows"].iter_rows(values_only=True))
+    assert rows[0] == ("n", "text")
+    assert [r[0] for r in rows[1:5]] == [0, 1, 2, 3]
+    assert rows[5][0] == "… and 6 more rows: the CSV file next to this workbook has them all"
+    assert len(rows) == 6
+
+
+def test_tables_are_streamed_to_csv_in_chunks(tmp_path: Path) -> None:
+    from migrate.reports.tables import frames
+    from migrate.reports.write import write_table
+
+    records = ({"n": n, "text": f"=row {n}"} for n in range(10))
+    table = write_table(tmp_path / "t.csv", frames(records, ["n", "text"], size=3))
+    assert table.rows == 10
+    assert list(table.head["n"]) == list(range(10))
+    raw = (tmp_path / "t.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfn,text\r\n") and raw.count(b"\xef\xbb\xbf") == 1
+    assert raw.count(b"n,text") == 1
+    assert len(read_csv(tmp_path / "t.csv")) == 10
+
+
+def test_an_empty_run_still_writes_every_file_with_headers(tmp_path: Path) -> None:
+    from migrate.reports import ReportData
+
+    files = write_reports(tmp_path, ReportData(), dry_run=True)
+    assert tuple(read_csv(files.results).columns) == RESULTS_COLUMNS
+    assert tuple(read_csv(files.changes).columns) == CHANGES_COLUMNS
+    assert list(read_csv(files.failures).columns) == ["scenario_id", "rule", "note"]
+    assert "no scenarios" in files.html.read_text("utf-8")

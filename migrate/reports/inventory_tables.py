@@ -190,6 +190,10 @@ def kinds_frame(inventory: Inventory) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=["kind", "actions", "scenarios"])
 
 
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    write_csv(frame, path)
+
+
 def write_inventory_files(folder: Path, inventory: Inventory) -> list[Path]:
     """Write every inventory file into ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -205,7 +209,7 @@ def write_inventory_files(folder: Path, inventory: Inventory) -> list[Path]:
     }
     written = []
     for name, frame in csvs.items():
-        atomic_write(folder / name, functools.partial(write_csv, frame))
+        atomic_write(folder / name, functools.partial(_write_csv, frame))
         written.append(folder / name)
     sheets = {"scenarios": scenarios, **tables, "uses": uses, "starter-rules": starter}
     blocks = [("Counts", counts_frame(inventory)), ("Actions by kind", kinds_frame(inventory))]

@@ -7,6 +7,7 @@ parameter cells: see :func:`failures_frame`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 import pandas as pd
@@ -48,17 +49,19 @@ CHANGES_COLUMNS: Final = (
     "after",
     "rule",
 )
+#: Rows per DataFrame while writing a table.
+CHUNK_ROWS: Final = 10_000
 #: Longest note in failures.csv; the full error is in results.csv and the journal.
 NOTE_CHARS: Final = 300
 
 
-def results_frame(data: ReportData, *, dry_run: bool) -> pd.DataFrame:
-    """One row per scenario."""
+def results_records(data: ReportData, *, dry_run: bool) -> Iterator[dict[str, Any]]:
+    """One record per scenario, ready for a cell each."""
     change_counts: dict[str, int] = {}
     for change in data.changes:
         change_counts[change.scenario_id] = change_counts.get(change.scenario_id, 0) + 1
-    records = [
-        {
+    for row in data.rows:
+        yield {
             "scenario_id": cell(row.scenario_id),
             "name": cell(row.name or ""),
             "rules": cell("; ".join(row.rules)),
@@ -78,19 +81,13 @@ def results_frame(data: ReportData, *, dry_run: bool) -> pd.DataFrame:
             "planned_at": iso_time(row.planned_at),
             "state_at": iso_time(row.state_at),
         }
-        for row in data.rows
-    ]
-    frame = pd.DataFrame.from_records(records, columns=list(RESULTS_COLUMNS))
-    for column in ("http_status", "attempts", "changes"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
 
 
-def changes_frame(data: ReportData) -> pd.DataFrame:
-    """One row per changed field."""
+def changes_records(data: ReportData) -> Iterator[dict[str, Any]]:
+    """One record per changed field."""
     names = {row.scenario_id: row.name or "" for row in data.rows}
-    records = [
-        {
+    for change in data.changes:
+        yield {
             "scenario_id": cell(change.scenario_id),
             "scenario_name": cell(names.get(change.scenario_id, "")),
             "action_path": cell(change.action_path),
@@ -99,9 +96,52 @@ def changes_frame(data: ReportData) -> pd.DataFrame:
             "after": cell(value_text(change.after)),
             "rule": cell(change.rule),
         }
-        for change in data.changes
-    ]
-    return pd.DataFrame.from_records(records, columns=list(CHANGES_COLUMNS))
+
+
+#: Integer columns of results.csv (nullable: an absent HTTP status stays an empty cell).
+RESULTS_INTEGERS: Final = ("http_status", "attempts", "changes")
+
+
+def frames(
+    records: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    integers: Sequence[str] = (),
+    size: int = CHUNK_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """Records as DataFrames of at most ``size`` rows, so that a 100,000-row run never holds
+    the whole table twice; yields one empty frame (with the columns) when there are none."""
+    batch: list[dict[str, Any]] = []
+    empty = True
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield _frame(batch, columns, integers)
+            batch, empty = [], False
+    if batch or empty:
+        yield _frame(batch, columns, integers)
+
+
+def _frame(
+    records: list[dict[str, Any]], columns: Sequence[str], integers: Sequence[str]
+) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=list(columns))
+    for column in integers:
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def results_frame(data: ReportData, *, dry_run: bool) -> pd.DataFrame:
+    """results.csv as one frame."""
+    chunks = frames(
+        results_records(data, dry_run=dry_run), RESULTS_COLUMNS, integers=RESULTS_INTEGERS
+    )
+    return pd.concat(chunks, ignore_index=True)
+
+
+def changes_frame(data: ReportData) -> pd.DataFrame:
+    """changes.csv as one frame."""
+    return pd.concat(frames(changes_records(data), CHANGES_COLUMNS), ignore_index=True)
 
 
 def failures_frame(data: ReportData) -> pd.DataFrame:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TextIO
 
 from migrate.reports.data import ReportData
 from migrate.reports.summary import summarise
@@ -52,9 +51,6 @@ def write_reports(run_folder: Path | str, data: ReportData, *, dry_run: bool) ->
     folder = Path(run_folder)
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarise(data, dry_run=dry_run)
-    results = tables.results_frame(data, dry_run=dry_run)
-    changes = tables.changes_frame(data)
-    failures = tables.failures_frame(data)
     files = ReportFiles(
         results=folder / RESULTS_CSV,
         changes=folder / CHANGES_CSV,
@@ -62,24 +58,66 @@ def write_reports(run_folder: Path | str, data: ReportData, *, dry_run: bool) ->
         xlsx=folder / REPORT_XLSX,
         html=folder / REPORT_HTML,
     )
-    for path, frame in (
-        (files.results, results),
-        (files.changes, changes),
-        (files.failures, failures),
-    ):
-        atomic_write(path, functools.partial(write_csv, frame))
-    sheets = {"results": results, "changes": changes, "failures": failures}
-    atomic_write(files.xlsx, lambda tmp: write_xlsx(tmp, summary, sheets))
+    # The CSVs are streamed in chunks; the workbook keeps only the rows it shows.
+    results = write_table(
+        files.results,
+        tables.frames(
+            tables.results_records(data, dry_run=dry_run),
+            tables.RESULTS_COLUMNS,
+            integers=tables.RESULTS_INTEGERS,
+        ),
+    )
+    changes = write_table(
+        files.changes, tables.frames(tables.changes_records(data), tables.CHANGES_COLUMNS)
+    )
+    failures = write_table(files.failures, iter([tables.failures_frame(data)]))
+    written = {"results": results, "changes": changes, "failures": failures}
+    sheets = {name: table.head for name, table in written.items()}
+    counts = {name: table.rows for name, table in written.items()}
+    atomic_write(files.xlsx, lambda tmp: write_xlsx(tmp, summary, sheets, row_counts=counts))
     page = render_html(data, summary)
     atomic_write(files.html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return files
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """One report CSV: UTF-8 with BOM, CRLF line ends."""
+@dataclass
+class Table:
+    """What the workbook gets of a table written to CSV: its first rows and its length."""
+
+    head: pd.DataFrame
+    rows: int
+
+
+def write_table(path: Path, chunks: Iterator[pd.DataFrame]) -> Table:
+    """Stream chunks into one CSV; keep the first rows the workbook shows."""
+    import pandas as pd
+
+    from migrate.reports.xlsx import MAX_SHEET_ROWS
+
+    kept: list[pd.DataFrame] = []
+    count = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal count
+        with tmp.open("w", encoding=CSV_ENCODING, newline="") as handle:
+            for index, chunk in enumerate(chunks):
+                write_csv(chunk, handle, header=index == 0)
+                if count < MAX_SHEET_ROWS or not kept:
+                    kept.append(chunk.head(MAX_SHEET_ROWS - count))
+                count += len(chunk)
+
+    atomic_write(path, write)
+    return Table(pd.concat(kept, ignore_index=True), count)
+
+
+def write_csv(frame: pd.DataFrame, target: Path | TextIO, *, header: bool = True) -> None:
+    """A report CSV (UTF-8 with BOM, CRLF line ends), or a chunk of one into an open file."""
     # CRLF (RFC 4180) also makes the csv module quote a cell holding a bare "\r", which a
     # reader would otherwise take for the end of the row.
-    frame.to_csv(path, index=False, encoding=CSV_ENCODING, lineterminator="\r\n")
+    if isinstance(target, Path):
+        frame.to_csv(target, index=False, encoding=CSV_ENCODING, lineterminator="\r\n")
+    else:
+        frame.to_csv(target, index=False, header=header, lineterminator="\r\n")
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
