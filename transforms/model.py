@@ -115,6 +115,8 @@ _UNIQUE_KEYS: Final = (
     SAY,
 )
 
+_KEY_RANK: Final = {key: rank for rank, key in enumerate(_UNIQUE_KEYS)}
+
 #: The JSON key that names each kind in a path (``script[0].while.do[0]``).
 PATH_KEY: Final = {kind: kind for kind in _UNIQUE_KEYS} | {
     REPEAT_UNTIL: "repeat",
@@ -148,9 +150,15 @@ def action_kind(action: Any) -> str:
         return action if action in STRING_ACTIONS else UNKNOWN
     if not isinstance(action, dict):
         return UNKNOWN
-    for key in _UNIQUE_KEYS:
-        if key in action:
-            return key
+    # Look at the action's own few keys rather than at all 21; the rank keeps the order above
+    # deciding when an (invalid) action carries two identifying keys.
+    found, best = None, len(_UNIQUE_KEYS)
+    for key in action:
+        rank = _KEY_RANK.get(key, best)
+        if rank < best:
+            found, best = key, rank
+    if found is not None:
+        return found
     if "repeat" in action:
         return REPEAT_UNTIL if "until" in action else REPEAT_WHILE
     if "while" in action and "do" in action:
@@ -184,7 +192,10 @@ def children(action: Any, path: str) -> Iterator[tuple[str, list[Any]]]:
 
     Arrays that are missing or not lists are skipped (the validator reports them).
     """
-    kind = action_kind(action)
+    return _children(action, path, action_kind(action))
+
+
+def _children(action: Any, path: str, kind: str) -> Iterator[tuple[str, list[Any]]]:
     if kind not in _NESTED or not isinstance(action, dict):
         return
     if kind in (REPEAT_WHILE, REPEAT_UNTIL):
@@ -235,7 +246,7 @@ def walk(script: Any, base: str = "script") -> Iterator[Located]:
             path = f"{array_path}[{index}]"
             kind = action_kind(action)
             yield Located(path, kind, action, array, index, depth)
-            nested = list(children(action, path))
+            nested = list(_children(action, path, kind)) if kind in _NESTED else None
             if nested:
                 pending.append((array_path, array, depth, index + 1))
                 for child_path, child in reversed(nested):
