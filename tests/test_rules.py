@@ -833,3 +833,17 @@ def test_the_working_copy_is_exact() -> None:
     assert copied == odd and json.dumps(copied) == json.dumps(odd)
     assert copied["nested"][0]["x"][1] is not odd["nested"][0]["x"][1]
     assert copied["t"] == (1, [2]) and copied["t"][1] is not odd["t"][1]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [("say", "sendSms"), ("sendSms", "say"), ("dial", "dialToMany"), ("dialToMany", "dial")],
+)
+def test_an_action_with_two_identifying_keys_has_one_kind_whatever_the_key_order(
+    keys: tuple[str, str],
+) -> None:
+    # Rules select actions by kind; the kind must not depend on the order of the keys.
+    from transforms.model import action_kind
+
+    action = {key: "x" for key in keys}
+    assert action_kind(action) == ("sendSms" if "sendSms" in keys else "dialToMany")
