@@ -96,6 +96,18 @@ def test_sms_sender_adds_a_missing_from_only_without_old() -> None:
     assert apply_rule(body, "sms-sender", {"new": "NewBrand", "old": "OldBrand"}).changes == []
 
 
+def test_sms_sender_can_drop_the_plus_of_a_numeric_sender() -> None:
+    body = scenario(sms("+4930123456"), sms("4930123456"))
+    params = {"old": "+4930123456", "new": "4930123456"}
+    assert problems_of("sms-sender", params) == []
+    assert changes_of(body, "sms-sender", params) == [
+        ("script[0].sendSms.from", "+4930123456", "4930123456")
+    ]
+    assert problems_of("sms-sender", {"old": "Brand", "new": "Brand"}) == [
+        ("new", "old and new are the same sender: nothing would change")
+    ]
+
+
 def test_sms_sender_leaves_variable_senders_unless_old_names_them() -> None:
     body = scenario({"sendSms": {"from": "${brand}", "to": "${from}", "text": "Hi"}})
     assert changes_of(body, "sms-sender", {"new": "NewBrand"}) == []

@@ -110,8 +110,7 @@ def _same_sender(current: str, old: str) -> bool:
 
 
 def _sms_sender_check(params: Params) -> Problems:
-    old = params.get("old")
-    if old is not None and _same_sender(params["new"], old):
+    if params.get("old") == params["new"]:
         return [("new", "old and new are the same sender: nothing would change")]
     return []
 
