@@ -55,13 +55,15 @@ scenario's writable fields only (:data:`SCENARIO_FIELDS`), so read-only fields, 
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -353,9 +355,11 @@ class Journal:
         return journal
 
     @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
+    def _connect(path: Path, *, threads: bool = False) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            db = sqlite3.connect(
+                path, isolation_level=None, timeout=10.0, check_same_thread=not threads
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
@@ -409,182 +413,43 @@ class Journal:
             )
 
     # -- writing --------------------------------------------------------------------------------
+    # Every write is a function of a connection (the ``*_write`` factories below), run inside a
+    # transaction together with the attempts buffered so far: right away by these methods, or
+    # batched with other workers' writes by :class:`GroupCommit`.
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
+    def run(self, *writes: Write) -> None:
+        """Commit ``writes`` (and the buffered attempts) in one transaction, now."""
+        with self._transaction():
+            insert_attempts(self._db, self.take_attempts())
+            for write in writes:
+                write(self._db)
+
     def add_rows(self, rows: Iterable[PlannedRow]) -> None:
         """Insert plan results in one transaction (callers batch them)."""
-        now = time.time()
-        values = []
-        for row in rows:
-            values.append(
-                (
-                    row.scenario_id,
-                    row.name,
-                    compact_json(row.sheet_rows),
-                    ",".join(str(r.get("rule", "")) for r in row.sheet_rows),
-                    str(row.state),
-                    None if row.retryable is None else int(row.retryable),
-                    _dumps(row.read_body),
-                    fingerprint(row.read_body) if row.read_body is not None else None,
-                    (row.read_body or {}).get("updateTime"),
-                    _dumps(row.planned_body),
-                    fingerprint(row.planned_body) if row.planned_body is not None else None,
-                    compact_json(row.changes),
-                    len(row.changes),
-                    compact_json(row.validation_errors),
-                    row.http_status,
-                    row.error_class,
-                    row.error_text,
-                    now,
-                )
-            )
-        if not values:
-            return
-        with self._transaction():
-            self._flush_attempts()
-            last = int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM rows").fetchone()[0])
-            self._db.executemany(
-                "INSERT INTO rows (scenario_id, name, sheet_rows, rules, state, retryable, "
-                "read_body, read_fingerprint, read_update_time, planned_body, planned_fingerprint, "
-                "changes, change_count, validation_errors, http_status, error_class, error_text, "
-                "planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
-            )
-            self._db.execute(
-                "INSERT INTO transitions (row_id, time, operation, from_state, to_state) "
-                "SELECT id, ?, 'plan', NULL, state FROM rows WHERE id > ?",
-                (now, last),
-            )
-            # the plan's reads were made before their rows existed: link them now
-            self._db.execute(
-                "UPDATE attempts SET row_id = (SELECT r.id FROM rows r "
-                "WHERE r.scenario_id = attempts.scenario_id) WHERE row_id IS NULL "
-                "AND kind != 'SEARCH' "
-                "AND scenario_id IN (SELECT scenario_id FROM rows WHERE id > ?)",
-                (last,),
-            )
-            self._db.execute(
-                "UPDATE rows SET attempts = (SELECT COUNT(*) FROM attempts a "
-                "WHERE a.row_id = rows.id) WHERE id > ?",
-                (last,),
-            )
+        self.run(rows_write(list(rows)))
 
     def replan_row(self, row_id: int, row: PlannedRow) -> None:
         """Replace a row's plan (``retry --all``): new read, body, changes and state."""
-        with self._transaction():
-            self._flush_attempts()
-            old = self._state(row_id)
-            self._db.execute(
-                "UPDATE rows SET name = ?, state = ?, retryable = ?, read_body = ?, "
-                "read_fingerprint = ?, read_update_time = ?, planned_body = ?, "
-                "planned_fingerprint = ?, changes = ?, change_count = ?, validation_errors = ?, "
-                "http_status = ?, error_class = ?, error_text = ?, pre_image = NULL, "
-                "pre_fingerprint = NULL, operation = 'apply', planned_at = ? WHERE id = ?",
-                (
-                    row.name,
-                    str(row.state),
-                    None if row.retryable is None else int(row.retryable),
-                    _dumps(row.read_body),
-                    fingerprint(row.read_body) if row.read_body is not None else None,
-                    (row.read_body or {}).get("updateTime"),
-                    _dumps(row.planned_body),
-                    fingerprint(row.planned_body) if row.planned_body is not None else None,
-                    compact_json(row.changes),
-                    len(row.changes),
-                    compact_json(row.validation_errors),
-                    row.http_status,
-                    row.error_class,
-                    row.error_text,
-                    time.time(),
-                    row_id,
-                ),
-            )
-            self._transition(row_id, old, row.state, Operation.PLAN)
+        self.run(replan_write(row_id, row))
 
     def mark_in_flight(
         self, row_id: int, pre_image: Mapping[str, Any] | None, operation: Operation
     ) -> None:
         """Commit ``in_flight`` (and the pre-image, when given) before the PUT is sent."""
-        with self._transaction():
-            self._flush_attempts()
-            old = self._state(row_id)
-            if pre_image is not None:
-                self._db.execute(
-                    "UPDATE rows SET pre_image = ?, pre_fingerprint = ? WHERE id = ?",
-                    (compact_json(pre_image), fingerprint(pre_image), row_id),
-                )
-            self._db.execute(
-                "UPDATE rows SET state = 'in_flight', operation = ?, retryable = NULL, "
-                "in_flight_at = ? WHERE id = ?",
-                (str(operation), time.time(), row_id),
-            )
-            self._transition(row_id, old, RowState.IN_FLIGHT, operation)
+        self.run(in_flight_write(row_id, pre_image, operation))
 
-    def set_state(
-        self,
-        row_id: int,
-        state: RowState,
-        operation: Operation,
-        *,
-        retryable: bool | None = None,
-        http_status: int | None = None,
-        error_class: str | None = None,
-        error_text: str | None = None,
-        validation_errors: list[dict[str, str]] | None = None,
-        final_fingerprint: str | None = None,
-    ) -> None:
-        """Record a row's new state and its last outcome in one transaction."""
-        with self._transaction():
-            self._flush_attempts()
-            old = self._state(row_id)
-            self._db.execute(
-                "UPDATE rows SET state = ?, operation = ?, retryable = ?, http_status = ?, "
-                "error_class = ?, error_text = ?, finished_at = ?, "
-                "validation_errors = COALESCE(?, validation_errors), "
-                "final_fingerprint = COALESCE(?, final_fingerprint) WHERE id = ?",
-                (
-                    str(state),
-                    str(operation),
-                    None if retryable is None else int(retryable),
-                    http_status,
-                    error_class,
-                    error_text,
-                    time.time(),
-                    None if validation_errors is None else compact_json(validation_errors),
-                    final_fingerprint,
-                    row_id,
-                ),
-            )
-            if old != state:
-                self._transition(row_id, old, state, operation)
+    def set_state(self, row_id: int, state: RowState, operation: Operation, **outcome: Any) -> None:
+        """Record a row's new state and its last outcome (see :func:`state_write`)."""
+        self.run(state_write(row_id, state, operation, **outcome))
 
     def note_error(
         self, row_id: int, *, http_status: int | None, error_class: str | None, error_text: str
     ) -> None:
         """Record the last error of a row whose state does not change (an ``in_flight`` row)."""
-        with self._transaction():
-            self._flush_attempts()
-            self._db.execute(
-                "UPDATE rows SET http_status = ?, error_class = ?, error_text = ? WHERE id = ?",
-                (http_status, error_class, error_text, row_id),
-            )
-
-    def _state(self, row_id: int) -> str | None:
-        found = self._db.execute("SELECT state FROM rows WHERE id = ?", (row_id,)).fetchone()
-        if found is None:
-            raise JournalError(f"no row {row_id} in {self.path}")
-        return str(found[0])
-
-    def _transition(
-        self, row_id: int, old: str | None, new: RowState | str, operation: Operation | str
-    ) -> None:
-        self._db.execute(
-            "INSERT INTO transitions (row_id, time, operation, from_state, to_state) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (row_id, time.time(), str(operation), old, str(new)),
-        )
+        self.run(note_write(row_id, http_status, error_class, error_text))
 
     def record_attempt(
         self,
@@ -600,7 +465,7 @@ class Journal:
         status: int | None,
         error_class: str | None,
     ) -> None:
-        """Buffer one attempt; it is written with the next row transaction or :meth:`flush`."""
+        """Buffer one attempt; it is written with the next transaction or :meth:`flush`."""
         self._pending_attempts.append(
             (
                 row_id,
@@ -615,32 +480,18 @@ class Journal:
                 error_class,
             )
         )
-        if len(self._pending_attempts) >= 500:
+        if len(self._pending_attempts) >= 2000:
             self.flush()
+
+    def take_attempts(self) -> list[tuple[Any, ...]]:
+        """Hand over the buffered attempts (to be inserted by whoever commits next)."""
+        pending, self._pending_attempts = self._pending_attempts, []
+        return pending
 
     def flush(self) -> None:
         """Write buffered attempts."""
         if self._pending_attempts:
-            with self._transaction():
-                self._flush_attempts()
-
-    def _flush_attempts(self) -> None:
-        if not self._pending_attempts:
-            return
-        pending, self._pending_attempts = self._pending_attempts, []
-        self._db.executemany(
-            "INSERT INTO attempts (row_id, scenario_id, operation, kind, method, path, "
-            "started_at, duration, status, error_class) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            pending,
-        )
-        per_row: dict[int, int] = {}
-        for attempt in pending:
-            if attempt[0] is not None:
-                per_row[attempt[0]] = per_row.get(attempt[0], 0) + 1
-        self._db.executemany(
-            "UPDATE rows SET attempts = attempts + ? WHERE id = ?",
-            [(count, row_id) for row_id, count in per_row.items()],
-        )
+            self.run()
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -690,13 +541,22 @@ class Journal:
             if len(batch) < size:
                 return
 
-    def row(self, row_id: int) -> RowRecord:
-        raw = self._db.execute(
-            f"SELECT {_ROW_COLUMNS_FULL} FROM rows WHERE id = ?", (row_id,)
-        ).fetchone()
+    def row(self, row_id: int, *, bodies: bool = True) -> RowRecord:
+        columns = _ROW_COLUMNS_FULL if bodies else _ROW_COLUMNS_LIGHT
+        raw = self._db.execute(f"SELECT {columns} FROM rows WHERE id = ?", (row_id,)).fetchone()
         if raw is None:
             raise JournalError(f"no row {row_id} in {self.path}")
-        return _decode_row(raw, True)
+        return _decode_row(raw, bodies)
+
+    def body(self, row_id: int, which: str) -> dict[str, Any] | None:
+        """One stored body of a row: ``read_body``, ``planned_body`` or ``pre_image``."""
+        if which not in ("read_body", "planned_body", "pre_image"):
+            raise ValueError(f"no body called {which!r}")
+        raw = self._db.execute(f"SELECT {which} FROM rows WHERE id = ?", (row_id,)).fetchone()
+        if raw is None:
+            raise JournalError(f"no row {row_id} in {self.path}")
+        found: dict[str, Any] | None = _loads(raw[0])
+        return found
 
     def count_rows(self, states: Iterable[RowState | str], *, retryable: bool | None = None) -> int:
         """Number of rows in ``states`` (and with that ``retryable``, when given)."""
@@ -744,6 +604,274 @@ class Journal:
             ).fetchone()[0]
         )
         return out
+
+
+#: One write of the journal: SQL run on a connection inside a transaction.
+Write = Callable[[sqlite3.Connection], None]
+
+
+def _state_of(db: sqlite3.Connection, row_id: int) -> str:
+    found = db.execute("SELECT state FROM rows WHERE id = ?", (row_id,)).fetchone()
+    if found is None:
+        raise JournalError(f"no row {row_id} in the journal")
+    return str(found[0])
+
+
+def _transition(
+    db: sqlite3.Connection, row_id: int, old: str | None, new: str, operation: str
+) -> None:
+    db.execute(
+        "INSERT INTO transitions (row_id, time, operation, from_state, to_state) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (row_id, time.time(), operation, old, new),
+    )
+
+
+def insert_attempts(db: sqlite3.Connection, attempts: list[tuple[Any, ...]]) -> None:
+    """Insert buffered attempts and count them on their rows."""
+    if not attempts:
+        return
+    db.executemany(
+        "INSERT INTO attempts (row_id, scenario_id, operation, kind, method, path, "
+        "started_at, duration, status, error_class) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        attempts,
+    )
+    per_row: dict[int, int] = {}
+    for attempt in attempts:
+        if attempt[0] is not None:
+            per_row[attempt[0]] = per_row.get(attempt[0], 0) + 1
+    db.executemany(
+        "UPDATE rows SET attempts = attempts + ? WHERE id = ?",
+        [(count, row_id) for row_id, count in per_row.items()],
+    )
+
+
+def _plan_values(row: PlannedRow) -> tuple[Any, ...]:
+    read_fp = fingerprint(row.read_body) if row.read_body is not None else None
+    planned_fp = fingerprint(row.planned_body) if row.planned_body is not None else None
+    return (
+        row.name,
+        str(row.state),
+        None if row.retryable is None else int(row.retryable),
+        _dumps(row.read_body),
+        read_fp,
+        (row.read_body or {}).get("updateTime"),
+        _dumps(row.planned_body),
+        planned_fp,
+        compact_json(row.changes),
+        len(row.changes),
+        compact_json(row.validation_errors),
+        row.http_status,
+        row.error_class,
+        row.error_text,
+    )
+
+
+def rows_write(rows: list[PlannedRow]) -> Write:
+    """Insert plan results (and link the plan's reads, made before the rows existed)."""
+    now = time.time()
+    values = [
+        (row.scenario_id, compact_json(row.sheet_rows), _rules(row), *_plan_values(row), now)
+        for row in rows
+    ]
+
+    def write(db: sqlite3.Connection) -> None:
+        if not values:
+            return
+        last = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM rows").fetchone()[0])
+        db.executemany(
+            "INSERT INTO rows (scenario_id, sheet_rows, rules, name, state, retryable, "
+            "read_body, read_fingerprint, read_update_time, planned_body, planned_fingerprint, "
+            "changes, change_count, validation_errors, http_status, error_class, error_text, "
+            "planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
+        db.execute(
+            "INSERT INTO transitions (row_id, time, operation, from_state, to_state) "
+            "SELECT id, ?, 'plan', NULL, state FROM rows WHERE id > ?",
+            (now, last),
+        )
+        db.execute(
+            "UPDATE attempts SET row_id = (SELECT r.id FROM rows r "
+            "WHERE r.scenario_id = attempts.scenario_id) WHERE row_id IS NULL "
+            "AND kind != 'SEARCH' "
+            "AND scenario_id IN (SELECT scenario_id FROM rows WHERE id > ?)",
+            (last,),
+        )
+        db.execute(
+            "UPDATE rows SET attempts = (SELECT COUNT(*) FROM attempts a "
+            "WHERE a.row_id = rows.id) WHERE id > ?",
+            (last,),
+        )
+
+    return write
+
+
+def _rules(row: PlannedRow) -> str:
+    return ",".join(str(ref.get("rule", "")) for ref in row.sheet_rows)
+
+
+def replan_write(row_id: int, row: PlannedRow) -> Write:
+    """Replace a row's plan; forgets its pre-image."""
+    values = (*_plan_values(row), time.time(), row_id)
+
+    def write(db: sqlite3.Connection) -> None:
+        old = _state_of(db, row_id)
+        db.execute(
+            "UPDATE rows SET name = ?, state = ?, retryable = ?, read_body = ?, "
+            "read_fingerprint = ?, read_update_time = ?, planned_body = ?, "
+            "planned_fingerprint = ?, changes = ?, change_count = ?, validation_errors = ?, "
+            "http_status = ?, error_class = ?, error_text = ?, pre_image = NULL, "
+            "pre_fingerprint = NULL, operation = 'apply', planned_at = ? WHERE id = ?",
+            values,
+        )
+        _transition(db, row_id, old, str(row.state), str(Operation.PLAN))
+
+    return write
+
+
+def in_flight_write(
+    row_id: int, pre_image: Mapping[str, Any] | None, operation: Operation
+) -> Write:
+    """Mark a row ``in_flight`` for ``operation``; apply also stores the pre-image."""
+    image = None if pre_image is None else (compact_json(pre_image), fingerprint(pre_image))
+    now = time.time()
+
+    def write(db: sqlite3.Connection) -> None:
+        old = _state_of(db, row_id)
+        if image is not None:
+            db.execute(
+                "UPDATE rows SET pre_image = ?, pre_fingerprint = ? WHERE id = ?",
+                (*image, row_id),
+            )
+        db.execute(
+            "UPDATE rows SET state = 'in_flight', operation = ?, retryable = NULL, "
+            "in_flight_at = ? WHERE id = ?",
+            (str(operation), now, row_id),
+        )
+        _transition(db, row_id, old, str(RowState.IN_FLIGHT), str(operation))
+
+    return write
+
+
+def state_write(
+    row_id: int,
+    state: RowState,
+    operation: Operation,
+    *,
+    retryable: bool | None = None,
+    http_status: int | None = None,
+    error_class: str | None = None,
+    error_text: str | None = None,
+    validation_errors: list[dict[str, str]] | None = None,
+    final_fingerprint: str | None = None,
+) -> Write:
+    """A row's new state and its last outcome (validation errors kept unless given)."""
+    values = (
+        str(state),
+        str(operation),
+        None if retryable is None else int(retryable),
+        http_status,
+        error_class,
+        error_text,
+        time.time(),
+        None if validation_errors is None else compact_json(validation_errors),
+        final_fingerprint,
+        row_id,
+    )
+
+    def write(db: sqlite3.Connection) -> None:
+        old = _state_of(db, row_id)
+        db.execute(
+            "UPDATE rows SET state = ?, operation = ?, retryable = ?, http_status = ?, "
+            "error_class = ?, error_text = ?, finished_at = ?, "
+            "validation_errors = COALESCE(?, validation_errors), "
+            "final_fingerprint = COALESCE(?, final_fingerprint) WHERE id = ?",
+            values,
+        )
+        if old != str(state):
+            _transition(db, row_id, old, str(state), str(operation))
+
+    return write
+
+
+def note_write(
+    row_id: int, http_status: int | None, error_class: str | None, error_text: str
+) -> Write:
+    """The last error of a row whose state stays as it is."""
+
+    def write(db: sqlite3.Connection) -> None:
+        db.execute(
+            "UPDATE rows SET http_status = ?, error_class = ?, error_text = ? WHERE id = ?",
+            (http_status, error_class, error_text, row_id),
+        )
+
+    return write
+
+
+class GroupCommit:
+    """Commits the writes of many coroutines in shared transactions, on a writer thread.
+
+    ``await commit.write(w)`` returns once ``w`` is durably committed, so an ``in_flight`` mark
+    is on disk before its PUT is sent; writes that arrive while a commit is running share the
+    next one, so one fsync serves every worker waiting for it and the event loop never blocks
+    on the disk. Writes commit in the order they were submitted.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+        self._db = Journal._connect(journal.path, threads=True)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="journal")
+        self._waiting: list[tuple[Write, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def write(self, *writes: Write) -> None:
+        """Commit ``writes`` (in one transaction with whatever else is waiting)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        for write in writes[:-1]:
+            self._waiting.append((write, loop.create_future()))
+        self._waiting.append((writes[-1], future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._commit_waiting())
+        await asyncio.shield(future)
+
+    async def drain(self) -> None:
+        """Wait until every submitted write is committed (and the buffered attempts)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        loop = asyncio.get_running_loop()
+        attempts = self._journal.take_attempts()
+        if attempts:
+            await loop.run_in_executor(self._executor, self._commit, attempts, [])
+
+    async def _commit_waiting(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            attempts = self._journal.take_attempts()
+            try:
+                await loop.run_in_executor(
+                    self._executor, self._commit, attempts, [write for write, _ in batch]
+                )
+            except Exception as exc:  # the journal cannot be written: every waiter hears it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+    def _commit(self, attempts: list[tuple[Any, ...]], writes: list[Write]) -> None:
+        with _Transaction(self._db):
+            insert_attempts(self._db, attempts)
+            for write in writes:
+                write(self._db)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._db.close()
 
 
 class _Transaction:

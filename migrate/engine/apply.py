@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from migrate.engine.execute import Direction, Executor, Selection, execute, select_rows
 from migrate.engine.options import ApplyOptions, Connection, ProgressCallback, Tally, no_progress
 from migrate.engine.plan import build_plan, failed_read
 from migrate.engine.pool import Aborted
 from migrate.engine.session import attempt_context
-from migrate.errors import ApiError, JournalError
+from migrate.errors import ApiError
 from migrate.journal import (
     META_APPLY_FINISHED_AT,
     META_APPLY_STARTED_AT,
@@ -26,19 +26,14 @@ from migrate.journal import (
     Operation,
     RowRecord,
     RowState,
+    replan_write,
 )
-
-
-def _planned_body(row: RowRecord) -> dict[str, Any]:
-    if row.planned_body is None:
-        raise JournalError(f"row {row.id} ({row.scenario_id}) has no planned body")
-    return row.planned_body
-
 
 APPLY: Final = Direction(
     operation=Operation.APPLY,
     name="apply",
-    target_body=_planned_body,
+    body_column="planned_body",
+    target_body=lambda body: body,
     target_fingerprint=lambda row: row.planned_fingerprint,
     base_fingerprint=lambda row: row.read_fingerprint,
     done=RowState.UPDATED,
@@ -91,8 +86,8 @@ def retry_run(
     selection = RETRY_ALL_SELECTION if all_rows else RETRY_SELECTION
 
     async def prepare(executor: Executor, row_id: int) -> None:
-        row = executor.journal.row(row_id)
-        replan = row.planned_body is None or (
+        row = executor.journal.row(row_id, bodies=False)
+        replan = row.planned_fingerprint is None or (
             all_rows and (row.state is RowState.CONFLICT or row.retryable is False)
         )
         if replan and row.state is not RowState.IN_FLIGHT and not await _replan(executor, row):
@@ -125,7 +120,7 @@ async def _replan(executor: Executor, row: RowRecord) -> bool:
         fresh = failed_read(row.scenario_id, row.name, row.sheet_rows, exc)
     else:
         fresh = build_plan(row.scenario_id, body, row.sheet_rows)
-    executor.journal.replan_row(row.id, fresh)
+    await executor.commit.write(replan_write(row.id, fresh))
     if fresh.state is not RowState.PLANNED:
         executor.count(str(fresh.state))
         return False

@@ -59,11 +59,15 @@ from migrate.journal import (
     META_PLAN_FINISHED_AT,
     META_SANDBOX,
     AttemptKind,
+    GroupCommit,
     Journal,
     Operation,
     RowRecord,
     RowState,
     fingerprint,
+    in_flight_write,
+    note_write,
+    state_write,
 )
 
 
@@ -74,7 +78,9 @@ class Direction:
     operation: Operation
     #: Name in tallies and progress: apply, retry, rollback.
     name: str
-    target_body: Callable[[RowRecord], dict[str, Any]]
+    #: The stored body to write (``planned_body`` or ``pre_image``), and what to send of it.
+    body_column: str
+    target_body: Callable[[dict[str, Any]], dict[str, Any]]
     target_fingerprint: Callable[[RowRecord], str | None]
     base_fingerprint: Callable[[RowRecord], str | None]
     done: RowState
@@ -115,6 +121,7 @@ class Executor:
         total: int,
     ) -> None:
         self.journal = journal
+        self.commit = GroupCommit(journal)
         self.client = client
         self.connection = connection
         self.direction = direction
@@ -137,7 +144,7 @@ class Executor:
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
-    def record(self, row: RowRecord, outcome: Outcome) -> None:
+    async def record(self, row: RowRecord, outcome: Outcome) -> None:
         """Journal a decision, count it, and apply the --max-failures rail."""
         error = outcome.error
         status = getattr(error, "status", None) if error is not None else None
@@ -148,16 +155,18 @@ class Executor:
                 for path, messages in error.validation_errors.items()
                 for message in messages
             ]
-        self.journal.set_state(
-            row.id,
-            outcome.state,
-            self.direction.operation,
-            retryable=outcome.retryable,
-            http_status=status,
-            error_class=error.error_class if error is not None else None,
-            error_text=outcome.text or (error.message if error is not None else None),
-            validation_errors=validation,
-            final_fingerprint=outcome.final_fingerprint,
+        await self.commit.write(
+            state_write(
+                row.id,
+                outcome.state,
+                self.direction.operation,
+                retryable=outcome.retryable,
+                http_status=status,
+                error_class=error.error_class if error is not None else None,
+                error_text=outcome.text or (error.message if error is not None else None),
+                validation_errors=validation,
+                final_fingerprint=outcome.final_fingerprint,
+            )
         )
         self.count(str(outcome.state))
         failed = outcome.state in (RowState.FAILED, RowState.CONFLICT, RowState.ROLLBACK_CONFLICT)
@@ -181,13 +190,15 @@ class Executor:
             ProgressEvent(self.direction.name, "write", self.done, self.total, dict(self.outcomes))
         )
 
-    def leave_in_flight(self, row: RowRecord, error: ApiError | None, text: str) -> None:
+    async def leave_in_flight(self, row: RowRecord, error: ApiError | None, text: str) -> None:
         """The outcome is unknown (the run stops, or the reconciling read failed)."""
-        self.journal.note_error(
-            row.id,
-            http_status=getattr(error, "status", None),
-            error_class=error.error_class if error is not None else "Interrupted",
-            error_text=text,
+        await self.commit.write(
+            note_write(
+                row.id,
+                getattr(error, "status", None),
+                error.error_class if error is not None else "Interrupted",
+                text,
+            )
         )
         self.count(str(RowState.IN_FLIGHT))
 
@@ -199,7 +210,7 @@ class Executor:
 
     async def process(self, row_id: int) -> None:
         """Take one row from its current state to a decision (or leave it resumable)."""
-        row = self.journal.row(row_id)
+        row = self.journal.row(row_id, bodies=False)
         direction = self.direction
         target_fp = direction.target_fingerprint(row)
         base_fp = direction.base_fingerprint(row)
@@ -216,31 +227,33 @@ class Executor:
             except Aborted:
                 return
             except NotFound as exc:
-                self.record(row, self.gone(exc))
+                await self.record(row, self.gone(exc))
                 return
             except ApiError as exc:
                 if in_flight:
-                    self.leave_in_flight(row, exc, f"could not reconcile: {exc.message}")
+                    await self.leave_in_flight(row, exc, f"could not reconcile: {exc.message}")
                 else:
-                    self.record(row, Outcome(self.unsent_state(), retryable=True, error=exc))
+                    await self.record(row, Outcome(self.unsent_state(), retryable=True, error=exc))
                 return
             found = fingerprint(current)
             if found == target_fp:
-                self.record(row, self.already_done(row, found))
+                await self.record(row, self.already_done(row, found))
                 return
             if found != base_fp:
-                self.record(row, self.changed(row, current, in_flight))
+                await self.record(row, self.changed(row, current, in_flight))
                 return
             if self.stop.requested and not in_flight:
                 return
-            self.journal.mark_in_flight(
-                row.id, current if direction.store_pre_image else None, direction.operation
+            await self.commit.write(
+                in_flight_write(
+                    row.id, current if direction.store_pre_image else None, direction.operation
+                )
             )
             crash_point("in_flight")
             await self.write(row, target_fp, base_fp)
 
     def already_done(self, row: RowRecord, found: str) -> Outcome:
-        if self.direction.operation is Operation.APPLY and row.pre_image is None:
+        if self.direction.operation is Operation.APPLY and row.pre_fingerprint is None:
             # we never sent this row: someone made the same change already
             return Outcome(RowState.UNCHANGED, text="already as planned when applied")
         return Outcome(self.direction.done, final_fingerprint=found)
@@ -281,35 +294,40 @@ class Executor:
 
     async def write(self, row: RowRecord, target_fp: str, base_fp: str) -> None:
         """PUT the target body of an ``in_flight`` row until it is decided (bounded)."""
-        body = self.direction.target_body(row)
+        stored = self.journal.body(row.id, self.direction.body_column)
+        if stored is None:
+            raise JournalError(
+                f"row {row.id} ({row.scenario_id}) has no {self.direction.body_column}"
+            )
+        body = self.direction.target_body(stored)
         attempt = 0
         while True:
             attempt += 1
             try:
                 response = await self.stop.guard(self.client.update_scenario(row.scenario_id, body))
             except Aborted:
-                self.leave_in_flight(row, None, "interrupted while the write was in flight")
+                await self.leave_in_flight(row, None, "interrupted while the write was in flight")
                 return
             except RateLimited as exc:
                 # never stored: wait, then check nobody changed it meanwhile, then send again
                 if attempt >= self.policy.max_attempts:
                     text = f"still rate limited after {attempt} attempts"
-                    self.record(row, self.unsent(exc, True, text))
+                    await self.record(row, self.unsent(exc, True, text))
                     return
                 if not await self.stop.sleep(self.policy.delay_for(exc, attempt)):
-                    self.record(row, self.paused(exc, "stopped while rate limited"))
+                    await self.record(row, self.paused(exc, "stopped while rate limited"))
                     return
                 if not await self.reconcile(row, target_fp, base_fp):
                     return
                 continue
             except BadRequest as exc:
-                self.record(row, self.unsent(exc, False))
+                await self.record(row, self.unsent(exc, False))
                 return
             except NotFound as exc:
-                self.record(row, self.gone(exc))
+                await self.record(row, self.gone(exc))
                 return
             except (Unauthorized, Forbidden) as exc:
-                self.record(row, self.unsent(exc, True))
+                await self.record(row, self.unsent(exc, True))
                 self.stop.request(f"the API refused the credentials (HTTP {exc.status})")
                 return
             except (ServerError, TransportError) as exc:
@@ -318,14 +336,16 @@ class Executor:
                     return
                 if attempt >= self.policy.max_attempts:
                     text = f"gave up after {attempt} attempts: {exc.message}"
-                    self.record(row, self.unsent(exc, True, text))
+                    await self.record(row, self.unsent(exc, True, text))
                     return
                 if not await self.stop.sleep(self.policy.delay_for(exc, attempt)):
-                    self.record(row, self.paused(exc, "stopped before sending the write again"))
+                    await self.record(
+                        row, self.paused(exc, "stopped before sending the write again")
+                    )
                     return
                 continue
             except ApiError as exc:
-                self.record(row, self.unsent(exc, False))
+                await self.record(row, self.unsent(exc, False))
                 return
             crash_point("put")
             await self.verify(row, response, target_fp)
@@ -338,38 +358,40 @@ class Executor:
         try:
             current = await self.read(row, AttemptKind.RECONCILE)
         except Aborted:
-            self.leave_in_flight(row, error, "interrupted while reconciling")
+            await self.leave_in_flight(row, error, "interrupted while reconciling")
             return False
         except NotFound as exc:
-            self.record(row, self.gone(exc))
+            await self.record(row, self.gone(exc))
             return False
         except ApiError as exc:
-            self.leave_in_flight(row, exc, f"could not reconcile: {exc.message}")
+            await self.leave_in_flight(row, exc, f"could not reconcile: {exc.message}")
             return False
         found = fingerprint(current)
         if found == target_fp:
-            self.record(row, Outcome(self.direction.done, final_fingerprint=found))
+            await self.record(row, Outcome(self.direction.done, final_fingerprint=found))
             return False
         if found != base_fp:
-            self.record(row, self.changed(row, current, True))
+            await self.record(row, self.changed(row, current, True))
             return False
         return True
 
     async def verify(self, row: RowRecord, response: dict[str, Any], target_fp: str) -> None:
         if isinstance(response, dict) and fingerprint(response) == target_fp:
-            self.record(row, Outcome(self.direction.done, final_fingerprint=target_fp))
+            await self.record(row, Outcome(self.direction.done, final_fingerprint=target_fp))
             return
         try:
             current = await self.read(row, AttemptKind.VERIFY)
         except (Aborted, ApiError) as exc:
             error = exc if isinstance(exc, ApiError) else None
-            self.leave_in_flight(row, error, "the write was answered but could not be verified")
+            await self.leave_in_flight(
+                row, error, "the write was answered but could not be verified"
+            )
             return
         found = fingerprint(current)
         if found == target_fp:
-            self.record(row, Outcome(self.direction.done, final_fingerprint=found))
+            await self.record(row, Outcome(self.direction.done, final_fingerprint=found))
         else:
-            self.record(
+            await self.record(
                 row,
                 Outcome(
                     RowState.FAILED
@@ -439,9 +461,13 @@ async def execute(
                     journal, client, connection, direction, options, stop, progress, total
                 )
                 handle = executor.process if prepare_row is None else _with(prepare_row, executor)
-                await run_pool(
-                    _capped(rows, cap), handle, concurrency=connection.concurrency, stop=stop
-                )
+                try:
+                    await run_pool(
+                        _capped(rows, cap), handle, concurrency=connection.concurrency, stop=stop
+                    )
+                finally:
+                    await executor.commit.drain()
+                    executor.commit.close()
             journal.flush()
         counts = journal.counts()
         pending = [s for s in direction.pending if counts.get(str(s))]

@@ -48,11 +48,13 @@ from migrate.journal import (
     META_TOOL_VERSION,
     META_WRITE_RATE,
     AttemptKind,
+    GroupCommit,
     Journal,
     Operation,
     PlannedRow,
     RowState,
     fingerprint,
+    rows_write,
     scenario_fields,
 )
 from migrate.sheet import SheetRow, read_sheet
@@ -172,14 +174,18 @@ async def _plan(
                 refs = [sheet_ref(row) for row in prepared.rows]
                 targets = await _expand_targets(client, prepared.rows, stop, progress)
                 planner = _Planner(journal, client, refs, targets, stop, progress)
-                if not stop.requested:
-                    await run_pool(
-                        planner.items(),
-                        planner.plan_one,
-                        concurrency=connection.concurrency,
-                        stop=stop,
-                    )
-                planner.flush(final=True)
+                try:
+                    if not stop.requested:
+                        await run_pool(
+                            planner.items(),
+                            planner.plan_one,
+                            concurrency=connection.concurrency,
+                            stop=stop,
+                        )
+                    await planner.flush(final=True)
+                finally:
+                    await planner.commit.drain()
+                    planner.commit.close()
             if not stop.requested:
                 journal.set_metadata({META_PLAN_FINISHED_AT: now_iso()})
             counts = journal.counts()
@@ -327,6 +333,7 @@ class _Planner:
         progress: ProgressCallback,
     ) -> None:
         self.journal = journal
+        self.commit = GroupCommit(journal)
         self.client = client
         self.refs = refs
         self.targets = targets
@@ -357,12 +364,12 @@ class _Planner:
         self._ready[index] = row
         self.outcomes[str(row.state)] = self.outcomes.get(str(row.state), 0) + 1
         self.done += 1
-        self.flush()
+        await self.flush()
         self.progress(
             ProgressEvent("plan", "read", self.done, len(self.targets), dict(self.outcomes))
         )
 
-    def flush(self, *, final: bool = False) -> None:
+    async def flush(self, *, final: bool = False) -> None:
         """Journal the contiguous prefix of finished targets once a batch is ready."""
         batch: list[PlannedRow] = []
         while self._next in self._ready:
@@ -371,9 +378,10 @@ class _Planner:
         if batch:
             self._pending.extend(batch)
         if self._pending and (final or len(self._pending) >= BATCH_ROWS):
-            self.journal.add_rows(self._pending)
-            self._pending = []
+            pending, self._pending = self._pending, []
+            await self.commit.write(rows_write(pending))
         if final and self._ready:
             # interrupted: keep what finished, in order, even past a gap
-            self.journal.add_rows([self._ready[i] for i in sorted(self._ready)])
+            rest = [self._ready[i] for i in sorted(self._ready)]
             self._ready.clear()
+            await self.commit.write(rows_write(rest))

@@ -11,31 +11,23 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from migrate.engine.execute import Direction, Selection, execute, select_rows
 from migrate.engine.options import ApplyOptions, Connection, ProgressCallback, Tally, no_progress
-from migrate.errors import JournalError
 from migrate.journal import (
     META_ROLLBACK_FINISHED_AT,
     META_ROLLBACK_STARTED_AT,
     Operation,
-    RowRecord,
     RowState,
     scenario_fields,
 )
 
-
-def _pre_image(row: RowRecord) -> dict[str, Any]:
-    if row.pre_image is None:
-        raise JournalError(f"row {row.id} ({row.scenario_id}) has no pre-image to restore")
-    return scenario_fields(row.pre_image)
-
-
 ROLLBACK: Final = Direction(
     operation=Operation.ROLLBACK,
     name="rollback",
-    target_body=_pre_image,
+    body_column="pre_image",
+    target_body=scenario_fields,
     target_fingerprint=lambda row: row.pre_fingerprint,
     base_fingerprint=lambda row: row.planned_fingerprint,
     done=RowState.ROLLED_BACK,
