@@ -87,7 +87,7 @@ def _header(heading: str, summary: RunSummary) -> str:
     meta = summary.metadata
     facts = [
         str(meta[key])
-        for key in ("phase", "base_url", "operator", "sheet")
+        for key in ("phase", "base_url", "operator", "sheet_name", "sheet")
         if meta.get(key) not in (None, "")
     ]
     banner = ""
