@@ -410,7 +410,9 @@ def _finish(
     if tally.rate_limited:
         net.say(f"{tally.rate_limited} request(s) answered 429 (rate limited) and retried")
     run = tally.run_dir
-    if tally.interrupted:
+    if tally.interrupted and command == "plan":
+        net.say("interrupted: this plan is incomplete and cannot be applied; plan the sheet again")
+    elif tally.interrupted:
         net.say(
             f"interrupted: the journal is consistent; continue with: ivr-migrate {command} {run}"
         )

@@ -227,3 +227,13 @@ def test_runs_refuse_the_wrong_target(tmp_path: Path) -> None:
         assert other.put_counts() == {}
     with pytest.raises(JournalError):
         apply_run(tmp_path / "nowhere", connect(running), NO_SIGNALS)
+
+
+def test_an_unfinished_plan_cannot_be_applied(tmp_path: Path) -> None:
+    with sandbox() as running:
+        prepared, _ = plan(tmp_path, running, RENAME_ALL)
+        with journal_of(prepared.run_dir) as journal:
+            journal.set_metadata({"plan_finished_at": ""})  # as if the plan was interrupted
+        with pytest.raises(ConfigError, match="did not finish"):
+            apply_run(prepared.run_dir, connect(running), NO_SIGNALS)
+        assert running.put_counts() == {}

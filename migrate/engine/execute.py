@@ -64,6 +64,7 @@ from migrate.journal import (
     Operation,
     RowRecord,
     RowState,
+    compact_json,
     fingerprint,
     in_flight_write,
     note_write,
@@ -348,7 +349,7 @@ class Executor:
                 await self.record(row, self.unsent(exc, False))
                 return
             crash_point("put")
-            await self.verify(row, response, target_fp)
+            await self.verify(row, response, target_fp, body)
             return
 
     async def reconcile(
@@ -375,8 +376,16 @@ class Executor:
             return False
         return True
 
-    async def verify(self, row: RowRecord, response: dict[str, Any], target_fp: str) -> None:
-        if isinstance(response, dict) and fingerprint(response) == target_fp:
+    async def verify(
+        self, row: RowRecord, response: dict[str, Any], target_fp: str, body: dict[str, Any]
+    ) -> None:
+        """Check the stored scenario equals what we sent: from the answer, else by reading.
+
+        A rollback always re-reads, and also compares the script's JSON in its original key
+        order: the restored scenario must be the original byte for byte.
+        """
+        rollback = self.direction.operation is Operation.ROLLBACK
+        if not rollback and isinstance(response, dict) and fingerprint(response) == target_fp:
             await self.record(row, Outcome(self.direction.done, final_fingerprint=target_fp))
             return
         try:
@@ -388,20 +397,17 @@ class Executor:
             )
             return
         found = fingerprint(current)
-        if found == target_fp:
-            await self.record(row, Outcome(self.direction.done, final_fingerprint=found))
-        else:
+        if found != target_fp:
+            state = RowState.ROLLBACK_CONFLICT if rollback else RowState.FAILED
+            different = "the server stored a different body than the one sent"
             await self.record(
-                row,
-                Outcome(
-                    RowState.FAILED
-                    if self.direction.operation is Operation.APPLY
-                    else RowState.ROLLBACK_CONFLICT,
-                    retryable=False,
-                    text="the server stored a different body than the one sent",
-                    final_fingerprint=found,
-                ),
+                row, Outcome(state, retryable=False, text=different, final_fingerprint=found)
             )
+            return
+        note = None
+        if rollback and compact_json(current.get("script")) != compact_json(body.get("script")):
+            note = "restored, but the server returned the script's keys in another order"
+        await self.record(row, Outcome(self.direction.done, text=note, final_fingerprint=found))
 
 
 def open_run(run_dir: Path, connection: Connection) -> Journal:
