@@ -840,7 +840,7 @@ def test_shared_sub_objects_are_changed_and_reported_in_each_place() -> None:
 def test_the_working_copy_is_exact() -> None:
     from transforms.rules.base import copy_tree
 
-    odd = {"t": (1, [2]), "f": 1.5, "n": None, "b": True, "nested": [{"x": [1, {"y": "z"}]}]}
+    odd: dict[str, Any] = {"t": (1, [2]), "f": 1.5, "n": None, "nested": [{"x": [1, {"y": "z"}]}]}
     copied = copy_tree(odd)
     assert copied == odd and json.dumps(copied) == json.dumps(odd)
     assert copied["nested"][0]["x"][1] is not odd["nested"][0]["x"][1]
