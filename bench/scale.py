@@ -4,7 +4,7 @@ The sandbox serves on loopback in its own process (limits lifted) with N scenari
 examples plus synthetic clones). The sheet has one ``rename`` row per scenario id, so every
 row changes and is written. ``ivr-migrate plan SHEET`` and then ``ivr-migrate apply RUN`` run as
 two processes; for each the table shows wall time, CPU, and the peak resident set of the whole
-process: ``ru_maxrss`` from ``wait4`` and the highest RSS seen by polling (psutil, every 50 ms).
+process: ``ru_maxrss`` from ``wait4`` and the highest RSS seen by polling (psutil, every 100 ms).
 
 Baseline: the sequential ``requests`` loop of bench/throughput.py (GET + PUT per scenario,
 nothing else) on the first ``--loop-rows`` scenarios of the same sandbox (its memory does not
@@ -42,7 +42,7 @@ from _common import (
 
 TARGET_MB = 300
 MB = 1024 * 1024
-POLL = 0.05
+POLL = 0.1
 
 
 def mb(value: int) -> str:
