@@ -59,6 +59,8 @@ class Side:
     scenarios: int
     puts: int
     server_cpu: float
+    #: ivr-migrate only: seconds of its plan and apply phases (from ``--json``).
+    phases: tuple[float, float] | None = None
 
     @property
     def per_second(self) -> float:
@@ -87,6 +89,7 @@ def loop_main(base_url: str, ids_file: str) -> None:
 
 
 def run_side(side: str, *, scenarios: int, latency: float, concurrency: int, workdir: Path) -> Side:
+    phases = None
     with sandbox_process(scenarios=scenarios, latency_ms=latency) as sandbox:
         ids = sandbox.scenario_ids()
         if len(ids) != scenarios:
@@ -126,12 +129,13 @@ def run_side(side: str, *, scenarios: int, latency: float, concurrency: int, wor
             if updated != scenarios:
                 raise SystemExit(f"ivr-migrate updated {updated} of {scenarios}: {tally}")
             label = f"ivr-migrate run (--concurrency {concurrency})"
+            phases = (tally["plan"]["elapsed_seconds"], tally["elapsed_seconds"])
         server_cpu = sandbox.cpu_seconds() - server_cpu
         counts = sandbox.put_counts()
         puts = sum(counts.values())
         if len(counts) != scenarios or puts != scenarios:
             raise SystemExit(f"{label}: {puts} PUTs over {len(counts)} scenarios")
-    return Side(label, latency, result, scenarios, puts, server_cpu)
+    return Side(label, latency, result, scenarios, puts, server_cpu, phases)
 
 
 def main() -> None:
@@ -194,6 +198,13 @@ def main() -> None:
                     "",
                 ]
             )
+            if ours.phases:
+                plan_s, apply_s = ours.phases
+                rest = ours.result.wall - plan_s - apply_s
+                notes.append(
+                    f"ivr-migrate at {latency:g} ms: plan {plan_s:.1f} s, apply {apply_s:.1f} s, "
+                    f"start-up and the rest {rest:.1f} s"
+                )
             target = TARGET_SPEEDUP.get(latency)
             if target is not None:
                 notes.append(
