@@ -210,6 +210,20 @@ class RowRecord:
 
 
 @dataclass(frozen=True)
+class RowHead:
+    """The few columns of a row that apply and rollback decide on."""
+
+    id: int
+    scenario_id: str
+    state: RowState
+    operation: str | None
+    read_update_time: str | None
+    read_fingerprint: str | None
+    planned_fingerprint: str | None
+    pre_fingerprint: str | None
+
+
+@dataclass(frozen=True)
 class AttemptRecord:
     """One HTTP exchange made for the run."""
 
@@ -558,15 +572,62 @@ class Journal:
         found: dict[str, Any] | None = _loads(raw[0])
         return found
 
-    def count_rows(self, states: Iterable[RowState | str], *, retryable: bool | None = None) -> int:
-        """Number of rows in ``states`` (and with that ``retryable``, when given)."""
-        wanted = [str(s) for s in states]
-        sql = f"SELECT COUNT(*) FROM rows WHERE state IN ({','.join('?' * len(wanted))})"
-        args: list[Any] = list(wanted)
+    def _selection(
+        self, state: RowState | str, retryable: bool | None, operation: str | None
+    ) -> tuple[str, list[Any]]:
+        sql = "state = ?"
+        args: list[Any] = [str(state)]
         if retryable is not None:
             sql += " AND retryable = ?"
             args.append(int(retryable))
-        return int(self._db.execute(sql, args).fetchone()[0])
+        if operation is not None and str(state) == RowState.IN_FLIGHT:
+            sql += " AND COALESCE(operation, 'apply') = ?"
+            args.append(str(operation))
+        return sql, args
+
+    def count_rows(
+        self,
+        states: Iterable[RowState | str],
+        *,
+        retryable: bool | None = None,
+        operation: str | None = None,
+    ) -> int:
+        """Rows in ``states`` (with that ``retryable``; ``in_flight`` ones of ``operation``)."""
+        total = 0
+        for state in states:
+            where, args = self._selection(state, retryable, operation)
+            total += int(
+                self._db.execute(f"SELECT COUNT(*) FROM rows WHERE {where}", args).fetchone()[0]
+            )
+        return total
+
+    def row_ids(
+        self,
+        state: RowState | str,
+        *,
+        retryable: bool | None = None,
+        operation: str | None = None,
+        after_id: int = 0,
+        limit: int = 500,
+    ) -> list[int]:
+        """Ids of rows in ``state`` after ``after_id``, in plan order, without decoding them."""
+        where, args = self._selection(state, retryable, operation)
+        found = self._db.execute(
+            f"SELECT id FROM rows WHERE {where} AND id > ? ORDER BY id LIMIT ?",
+            [*args, after_id, limit],
+        )
+        return [int(raw[0]) for raw in found]
+
+    def head(self, row_id: int) -> RowHead:
+        """The columns the write path needs, without decoding any JSON."""
+        raw = self._db.execute(
+            "SELECT id, scenario_id, state, operation, read_update_time, read_fingerprint, "
+            "planned_fingerprint, pre_fingerprint FROM rows WHERE id = ?",
+            (row_id,),
+        ).fetchone()
+        if raw is None:
+            raise JournalError(f"no row {row_id} in {self.path}")
+        return RowHead(raw[0], raw[1], RowState(raw[2]), *raw[3:])
 
     def attempts(self, row_id: int | None = None) -> Iterator[AttemptRecord]:
         self.flush()
@@ -731,10 +792,15 @@ def replan_write(row_id: int, row: PlannedRow) -> Write:
 
 
 def in_flight_write(
-    row_id: int, pre_image: Mapping[str, Any] | None, operation: Operation
+    row_id: int,
+    pre_image: Mapping[str, Any] | None,
+    operation: Operation,
+    pre_fingerprint: str | None = None,
 ) -> Write:
     """Mark a row ``in_flight`` for ``operation``; apply also stores the pre-image."""
-    image = None if pre_image is None else (compact_json(pre_image), fingerprint(pre_image))
+    image = None
+    if pre_image is not None:
+        image = (compact_json(pre_image), pre_fingerprint or fingerprint(pre_image))
     now = time.time()
 
     def write(db: sqlite3.Connection) -> None:

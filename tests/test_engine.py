@@ -65,8 +65,11 @@ def test_migration_changes_exactly_the_planned_scenarios_once(tmp_path: Path) ->
                     assert stored == before[row.scenario_id]
             sheet_rows = {ref["row"] for row in journal.rows() for ref in row.sheet_rows}
             assert sheet_rows == {2, 3, 4}
-            kinds = {a.kind for a in journal.attempts()}
-            assert {"SEARCH", "GET", "PUT"} <= kinds
+            attempts = list(journal.attempts())
+            assert {"SEARCH", "GET", "PUT"} <= {a.kind for a in attempts}
+            # every attempt but the search belongs to its row
+            assert all(a.row_id is not None for a in attempts if a.kind != "SEARCH")
+            assert sum(row.attempts for row in journal.rows()) == len(attempts) - 1
         for scenario in running.scenarios():
             assert "Nordlicht" not in senders_of(scenario)
             assert "AuroraBank" not in senders_of(scenario)

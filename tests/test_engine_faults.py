@@ -18,6 +18,7 @@ from test_engine_support import (
 from migrate.config import Rate
 from migrate.engine import apply_run
 from migrate.journal import RowState
+from migrate.retry import RetryPolicy
 from migrate.sandbox.requestlog import DROPPED_AFTER
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (v2)"}]
@@ -60,7 +61,11 @@ def test_429_storm_every_row_still_updated(tmp_path: Path) -> None:
         prepared, _ = plan(tmp_path, running, RENAME_ALL)
         running.set_faults(error_rates={429: 0.3}, methods={"PUT"}, seed=7)
 
-        tally = apply_run(prepared.run_dir, connect(running, write_rate=Rate(20, 0.5)), NO_SIGNALS)
+        # back-off capped at the window, as the default policy's 60 s cap matches 6/min
+        policy = RetryPolicy(max_attempts=20, base_delay=0.05, max_delay=0.5)
+        connection = connect(running, write_rate=Rate(20, 0.5), retry=policy)
+
+        tally = apply_run(prepared.run_dir, connection, NO_SIGNALS)
 
         assert tally.ok, tally.as_json()
         assert tally.counts["updated"] == 21
@@ -123,7 +128,11 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
         prepared, _ = plan(tmp_path, running, RENAME_ALL)
         running.reset_log()
 
-        tally = apply_run(prepared.run_dir, connect(running, write_rate=Rate(20, 0.5)), NO_SIGNALS)
+        # back-off capped at the window, as the default policy's 60 s cap matches 6/min
+        policy = RetryPolicy(max_attempts=20, base_delay=0.05, max_delay=0.5)
+        connection = connect(running, write_rate=Rate(20, 0.5), retry=policy)
+
+        tally = apply_run(prepared.run_dir, connection, NO_SIGNALS)
 
         assert tally.ok and tally.counts["updated"] == 7
         puts = [e for e in running.request_log() if e.method == "PUT"]

@@ -62,7 +62,7 @@ from migrate.journal import (
     GroupCommit,
     Journal,
     Operation,
-    RowRecord,
+    RowHead,
     RowState,
     compact_json,
     fingerprint,
@@ -82,8 +82,8 @@ class Direction:
     #: The stored body to write (``planned_body`` or ``pre_image``), and what to send of it.
     body_column: str
     target_body: Callable[[dict[str, Any]], dict[str, Any]]
-    target_fingerprint: Callable[[RowRecord], str | None]
-    base_fingerprint: Callable[[RowRecord], str | None]
+    target_fingerprint: Callable[[RowHead], str | None]
+    base_fingerprint: Callable[[RowHead], str | None]
     done: RowState
     conflict: RowState
     #: Apply stores the scenario read before the PUT as the row's pre-image; rollback does not.
@@ -145,7 +145,7 @@ class Executor:
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
-    async def record(self, row: RowRecord, outcome: Outcome) -> None:
+    async def record(self, row: RowHead, outcome: Outcome) -> None:
         """Journal a decision, count it, and apply the --max-failures rail."""
         error = outcome.error
         status = getattr(error, "status", None) if error is not None else None
@@ -191,7 +191,7 @@ class Executor:
             ProgressEvent(self.direction.name, "write", self.done, self.total, dict(self.outcomes))
         )
 
-    async def leave_in_flight(self, row: RowRecord, error: ApiError | None, text: str) -> None:
+    async def leave_in_flight(self, row: RowHead, error: ApiError | None, text: str) -> None:
         """The outcome is unknown (the run stops, or the reconciling read failed)."""
         await self.commit.write(
             note_write(
@@ -205,13 +205,13 @@ class Executor:
 
     # -- one row --------------------------------------------------------------------------------
 
-    async def read(self, row: RowRecord, kind: AttemptKind) -> dict[str, Any]:
+    async def read(self, row: RowHead, kind: AttemptKind) -> dict[str, Any]:
         with attempt_context(kind, row.id):
             return await self.stop.guard(self.client.get_scenario(row.scenario_id))
 
     async def process(self, row_id: int) -> None:
         """Take one row from its current state to a decision (or leave it resumable)."""
-        row = self.journal.row(row_id, bodies=False)
+        row = self.journal.head(row_id)
         direction = self.direction
         target_fp = direction.target_fingerprint(row)
         base_fp = direction.base_fingerprint(row)
@@ -247,19 +247,22 @@ class Executor:
                 return
             await self.commit.write(
                 in_flight_write(
-                    row.id, current if direction.store_pre_image else None, direction.operation
+                    row.id,
+                    current if direction.store_pre_image else None,
+                    direction.operation,
+                    found,
                 )
             )
             crash_point("in_flight")
             await self.write(row, target_fp, base_fp)
 
-    def already_done(self, row: RowRecord, found: str) -> Outcome:
+    def already_done(self, row: RowHead, found: str) -> Outcome:
         if self.direction.operation is Operation.APPLY and row.pre_fingerprint is None:
             # we never sent this row: someone made the same change already
             return Outcome(RowState.UNCHANGED, text="already as planned when applied")
         return Outcome(self.direction.done, final_fingerprint=found)
 
-    def changed(self, row: RowRecord, current: dict[str, Any], in_flight: bool) -> Outcome:
+    def changed(self, row: RowHead, current: dict[str, Any], in_flight: bool) -> Outcome:
         if in_flight:
             text = "changed by someone else while our write was in flight"
         elif self.direction.operation is Operation.ROLLBACK:
@@ -293,7 +296,7 @@ class Executor:
             return Outcome(RowState.UPDATED, error=exc, text=text, paused=True)
         return Outcome(RowState.PLANNED, error=exc, text=text, paused=True)
 
-    async def write(self, row: RowRecord, target_fp: str, base_fp: str) -> None:
+    async def write(self, row: RowHead, target_fp: str, base_fp: str) -> None:
         """PUT the target body of an ``in_flight`` row until it is decided (bounded)."""
         stored = self.journal.body(row.id, self.direction.body_column)
         if stored is None:
@@ -305,7 +308,9 @@ class Executor:
         while True:
             attempt += 1
             try:
-                response = await self.stop.guard(self.client.update_scenario(row.scenario_id, body))
+                with attempt_context(AttemptKind.PUT, row.id):
+                    update = self.client.update_scenario(row.scenario_id, body)
+                    response = await self.stop.guard(update)
             except Aborted:
                 await self.leave_in_flight(row, None, "interrupted while the write was in flight")
                 return
@@ -353,7 +358,7 @@ class Executor:
             return
 
     async def reconcile(
-        self, row: RowRecord, target_fp: str, base_fp: str, error: ApiError | None = None
+        self, row: RowHead, target_fp: str, base_fp: str, error: ApiError | None = None
     ) -> bool:
         """Re-read after an unsuccessful write; True when the row should be written again."""
         try:
@@ -377,7 +382,7 @@ class Executor:
         return True
 
     async def verify(
-        self, row: RowRecord, response: dict[str, Any], target_fp: str, body: dict[str, Any]
+        self, row: RowHead, response: dict[str, Any], target_fp: str, body: dict[str, Any]
     ) -> None:
         """Check the stored scenario equals what we sent: from the answer, else by reading.
 
@@ -526,21 +531,19 @@ def select_rows(
 
     ``in_flight`` rows are taken only when they belong to ``operation``.
     """
-
-    def wanted(row: RowRecord) -> bool:
-        return row.state is not RowState.IN_FLIGHT or (row.operation or "apply") == operation
-
     total = sum(
-        1
+        journal.count_rows([state], retryable=retryable, operation=operation)
         for state, retryable in selection
-        for row in journal.rows([state], bodies=False, retryable=retryable)
-        if wanted(row)
     )
 
     async def ids() -> AsyncIterator[int]:
         for state, retryable in selection:
-            for row in journal.rows([state], bodies=False, retryable=retryable):
-                if wanted(row):
-                    yield row.id
+            last = 0
+            while page := journal.row_ids(
+                state, retryable=retryable, operation=operation, after_id=last
+            ):
+                for row_id in page:
+                    yield row_id
+                last = page[-1]
 
     return total, ids()
