@@ -175,6 +175,17 @@ class PlannedRow:
     http_status: int | None = None
     error_class: str | None = None
     error_text: str | None = None
+    #: Fingerprints of the bodies above, when the caller already computed them.
+    read_fingerprint: str | None = None
+    planned_fingerprint: str | None = None
+
+    def fingerprints(self) -> tuple[str | None, str | None]:
+        """Fingerprints of the read and planned bodies (computed once)."""
+        if self.read_fingerprint is None and self.read_body is not None:
+            self.read_fingerprint = fingerprint(self.read_body)
+        if self.planned_fingerprint is None and self.planned_body is not None:
+            self.planned_fingerprint = fingerprint(self.planned_body)
+        return self.read_fingerprint, self.planned_fingerprint
 
 
 @dataclass
@@ -708,8 +719,7 @@ def insert_attempts(db: sqlite3.Connection, attempts: list[tuple[Any, ...]]) -> 
 
 
 def _plan_values(row: PlannedRow) -> tuple[Any, ...]:
-    read_fp = fingerprint(row.read_body) if row.read_body is not None else None
-    planned_fp = fingerprint(row.planned_body) if row.planned_body is not None else None
+    read_fp, planned_fp = row.fingerprints()
     return (
         row.name,
         str(row.state),
@@ -890,22 +900,34 @@ class GroupCommit:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="journal")
         self._waiting: list[tuple[Write, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._error: Exception | None = None
 
-    async def write(self, *writes: Write) -> None:
-        """Commit ``writes`` (in one transaction with whatever else is waiting)."""
+    async def write(self, write: Write) -> None:
+        """Commit ``write`` (in one transaction with whatever else is waiting); wait for it."""
+        await asyncio.shield(self.submit(write))
+
+    def submit(self, write: Write) -> asyncio.Future[None]:
+        """Queue ``write`` for the next commit without waiting for it.
+
+        For outcomes that need not be durable before the worker moves on: if the process dies
+        first, the row is still ``in_flight`` and the next run reconciles it by reading.
+        A failure is raised by the next :meth:`write` or by :meth:`drain`.
+        """
+        if self._error is not None:
+            raise self._error
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        for write in writes[:-1]:
-            self._waiting.append((write, loop.create_future()))
-        self._waiting.append((writes[-1], future))
+        self._waiting.append((write, future))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._commit_waiting())
-        await asyncio.shield(future)
+        return future
 
     async def drain(self) -> None:
         """Wait until every submitted write is committed (and the buffered attempts)."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
+        if self._error is not None:
+            raise self._error
         loop = asyncio.get_running_loop()
         attempts = self._journal.take_attempts()
         if attempts:
@@ -921,9 +943,11 @@ class GroupCommit:
                     self._executor, self._commit, attempts, [write for write, _ in batch]
                 )
             except Exception as exc:  # the journal cannot be written: every waiter hears it
+                self._error = exc
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
+                        future.exception()  # retrieved: submit() callers may not await it
             else:
                 for _, future in batch:
                     if not future.done():

@@ -156,7 +156,8 @@ class Executor:
                 for path, messages in error.validation_errors.items()
                 for message in messages
             ]
-        await self.commit.write(
+        # not awaited: until it is committed the row is still in_flight, which resumes safely
+        self.commit.submit(
             state_write(
                 row.id,
                 outcome.state,

@@ -123,10 +123,21 @@ def sheet_ref(row: SheetRow) -> dict[str, Any]:
         "row": row.row,
         "target": str(row.target),
         "rule": row.rule,
-        "params": json.loads(json.dumps(row.params, default=str)),
+        "params": _plain(row.params),
         "cells": dict(row.cells),
         "note": row.note,
     }
+
+
+_PLAIN_TYPES: Final = (str, bool, int, float, type(None))
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON values (they are stored, and read back when re-planning)."""
+    if all(isinstance(value, _PLAIN_TYPES) for value in params.values()):
+        return dict(params)
+    plain: dict[str, Any] = json.loads(json.dumps(params, default=str))
+    return plain
 
 
 def _operator() -> str:
@@ -281,9 +292,15 @@ def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[dict[str, A
         }
         for change in result.changes
     ]
-    if not result.changes or fingerprint(planned) == fingerprint(body):
+    row.read_fingerprint = fingerprint(body)
+    if not result.changes:
+        row.state = RowState.UNCHANGED
+        return row
+    row.planned_fingerprint = fingerprint(planned)
+    if row.planned_fingerprint == row.read_fingerprint:
         row.state = RowState.UNCHANGED
         row.changes = []
+        row.planned_fingerprint = None
         return row
     row.planned_body = planned
     errors = validate_scenario(planned, request=True)
@@ -379,9 +396,9 @@ class _Planner:
             self._pending.extend(batch)
         if self._pending and (final or len(self._pending) >= BATCH_ROWS):
             pending, self._pending = self._pending, []
-            await self.commit.write(rows_write(pending))
+            self.commit.submit(rows_write(pending))
         if final and self._ready:
             # interrupted: keep what finished, in order, even past a gap
             rest = [self._ready[i] for i in sorted(self._ready)]
             self._ready.clear()
-            await self.commit.write(rows_write(rest))
+            self.commit.submit(rows_write(rest))

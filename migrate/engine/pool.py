@@ -12,7 +12,7 @@ import asyncio
 import signal
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -30,6 +30,7 @@ class Stop:
         self.abort = asyncio.Event()
         self.signal: int | None = None
         self.reason: str | None = None
+        self._guarded: set[asyncio.Future[Any]] = set()
 
     @property
     def requested(self) -> bool:
@@ -47,27 +48,32 @@ class Stop:
 
     def on_signal(self, signum: int) -> None:
         if self.signal is not None:
-            self.abort.set()
+            self.abort_requests()
         self.signal = signum
         self.stop.set()
 
+    def abort_requests(self) -> None:
+        """Cancel every request still running under :meth:`guard`."""
+        self.abort.set()
+        for task in list(self._guarded):
+            task.cancel()
+
     async def guard(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` unless a second interrupt cancels it (then raise :class:`Aborted`)."""
-        task = asyncio.ensure_future(coroutine)
         if self.abort.is_set():
-            task.cancel()
+            coroutine.close()
             raise Aborted
-        waiter = asyncio.ensure_future(self.abort.wait())
+        task = asyncio.ensure_future(coroutine)
+        self._guarded.add(task)
         try:
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self.abort.is_set() and not (current and current.cancelling()):
+                raise Aborted from None
+            raise
         finally:
-            waiter.cancel()
-        if not task.done():
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-            raise Aborted
-        return task.result()
+            self._guarded.discard(task)
 
     async def sleep(self, seconds: float) -> bool:
         """Sleep unless stopped first; True if the full time passed."""
@@ -134,7 +140,7 @@ async def run_pool(
     failure = next((t.exception() for t in done if t.exception() is not None), None)
     if failure is not None:
         stop.request("internal error")
-        stop.abort.set()
+        stop.abort_requests()
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
