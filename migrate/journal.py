@@ -344,6 +344,7 @@ class Journal:
         self._db = connection
         self._pending_attempts: list[tuple[Any, ...]] = []
         self._lock_file: IO[str] | None = None
+        self._closed = False
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -410,6 +411,9 @@ class Journal:
         self._lock_file = handle
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             self.flush()
         finally:

@@ -69,7 +69,8 @@ def test_migration_changes_exactly_the_planned_scenarios_once(tmp_path: Path) ->
             assert {"SEARCH", "GET", "PUT"} <= {a.kind for a in attempts}
             # every attempt but the search belongs to its row
             assert all(a.row_id is not None for a in attempts if a.kind != "SEARCH")
-            assert sum(row.attempts for row in journal.rows()) == len(attempts) - 1
+            searches = [a for a in attempts if a.kind == "SEARCH"]
+            assert sum(row.attempts for row in journal.rows()) == len(attempts) - len(searches)
         for scenario in running.scenarios():
             assert "Nordlicht" not in senders_of(scenario)
             assert "AuroraBank" not in senders_of(scenario)

@@ -461,14 +461,14 @@ async def execute(
         stop = Stop()
         stats = AttemptStats()
         with signals_stop(stop, options.handle_signals):
-            await check_connection(connection)
-            if not meta.get(direction.started_key):
-                journal.set_metadata({direction.started_key: now_iso()})
-            total, rows = select(journal)
-            cap = options.row_cap
-            if cap is not None:
-                total = min(total, cap)
             async with open_client(connection, journal, direction.operation, stats) as client:
+                await check_connection(client, connection.base_url)
+                if not meta.get(direction.started_key):
+                    journal.set_metadata({direction.started_key: now_iso()})
+                total, rows = select(journal)
+                cap = options.row_cap
+                if cap is not None:
+                    total = min(total, cap)
                 executor = Executor(
                     journal, client, connection, direction, options, stop, progress, total
                 )

@@ -34,6 +34,7 @@ from migrate.engine.session import AttemptStats, attempt_context, check_connecti
 from migrate.errors import ApiError, NotFound, UsageError
 from migrate.journal import (
     JOURNAL_FILE,
+    LOCK_FILE,
     META_BASE_URL,
     META_CONCURRENCY,
     META_CREATED_AT,
@@ -97,9 +98,9 @@ def prepare_run(
 
 
 def discard_run_folder(prepared: PreparedRun) -> None:
-    """Remove a run folder that never got a journal (the connection check failed)."""
-    if (prepared.run_dir / JOURNAL_FILE).exists():
-        return
+    """Remove a run folder whose plan could not start (the connection check failed)."""
+    for name in (JOURNAL_FILE, f"{JOURNAL_FILE}-wal", f"{JOURNAL_FILE}-shm", LOCK_FILE):
+        (prepared.run_dir / name).unlink(missing_ok=True)
     (prepared.run_dir / prepared.sheet_copy).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         prepared.run_dir.rmdir()
@@ -156,11 +157,6 @@ async def _plan(
     started = time.monotonic()
     stop = Stop()
     with signals_stop(stop, handle_signals):
-        try:
-            await check_connection(connection)
-        except UsageError:
-            discard_run_folder(prepared)
-            raise
         journal = Journal.create(
             prepared.run_dir / JOURNAL_FILE,
             {
@@ -182,6 +178,12 @@ async def _plan(
             journal.lock()
             stats = AttemptStats()
             async with open_client(connection, journal, Operation.PLAN, stats) as client:
+                try:
+                    await check_connection(client, connection.base_url)
+                except UsageError:
+                    journal.close()
+                    discard_run_folder(prepared)
+                    raise
                 refs = [sheet_ref(row) for row in prepared.rows]
                 targets = await _expand_targets(client, prepared.rows, stop, progress)
                 planner = _Planner(journal, client, refs, targets, stop, progress)

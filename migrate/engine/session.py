@@ -7,6 +7,7 @@ engine sets it in a context variable around each call and the callback reads it 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -14,15 +15,18 @@ from dataclasses import dataclass
 
 from migrate.client import Attempt, IvrClient
 from migrate.engine.options import Connection
-from migrate.errors import ConfigError, Forbidden, TransportError, Unauthorized
+from migrate.errors import (
+    ConfigError,
+    Forbidden,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+)
 from migrate.journal import AttemptKind, Journal, Operation
-from migrate.retry import RetryPolicy
 
 _KIND: ContextVar[AttemptKind | None] = ContextVar("ivr_migrate_attempt_kind", default=None)
 _ROW: ContextVar[int | None] = ContextVar("ivr_migrate_attempt_row", default=None)
-
-#: The connection check gives up quickly: a wrong host should fail in seconds, not minutes.
-PREFLIGHT_RETRY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=0.5)
 
 
 @contextmanager
@@ -89,24 +93,28 @@ def _client(connection: Connection, **kwargs: object) -> IvrClient:
     )
 
 
-async def check_connection(connection: Connection) -> None:
-    """One search request: fail fast, with one line, on a wrong key or an unreachable host."""
-    client = IvrClient(
-        connection.base_url,
-        connection.credentials,
-        timeout=min(connection.timeout, 10.0),
-        connections=1,
-        read_rate=connection.read_rate,
-        write_rate=connection.write_rate,
-        retry=PREFLIGHT_RETRY,
-    )
-    async with client:
-        try:
-            await client.search(page=1, page_size=1)
-        except (Unauthorized, Forbidden) as exc:
-            raise ConfigError(
-                f"{connection.base_url} refused the credentials (HTTP {exc.status}): check "
-                "INFOBIP_API_KEY (or the token/username variables) and its scopes"
-            ) from None
-        except TransportError as exc:
-            raise ConfigError(f"cannot reach {connection.base_url}: {exc.message}") from None
+async def check_connection(client: IvrClient, base_url: str) -> None:
+    """A one-row search: fail fast, with one line, on a wrong key or an unreachable host.
+
+    A refused connection or a 401/403 is not retried (it will not get better); a 5xx or a 429
+    is, per the client's retry policy, since a busy server is no reason to give up a run.
+    """
+    policy = client.retry
+    attempt = 0
+    with attempt_context(AttemptKind.SEARCH, None):
+        while True:
+            attempt += 1
+            try:
+                await client.check_connection()
+                return
+            except (Unauthorized, Forbidden) as exc:
+                raise ConfigError(
+                    f"{base_url} refused the credentials (HTTP {exc.status}): check "
+                    "INFOBIP_API_KEY (or the token/username variables) and its scopes"
+                ) from None
+            except TransportError as exc:
+                raise ConfigError(f"cannot reach {base_url}: {exc.message}") from None
+            except (ServerError, RateLimited) as exc:
+                if attempt >= policy.max_attempts:
+                    raise
+                await asyncio.sleep(policy.delay_for(exc, attempt))
