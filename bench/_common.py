@@ -61,6 +61,30 @@ def machine() -> str:
     )
 
 
+def revision() -> str:
+    """The commit measured (``+ local changes`` when the checkout differs from it)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "migrate", "transforms"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return f"{head} + local changes" if dirty else head
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table; the first column left-aligned, the others right-aligned."""
     cells = [[str(h) for h in headers]] + [[_cell(value) for value in row] for row in rows]
@@ -108,6 +132,7 @@ def emit(name: str, title: str, body: str, notes: Sequence[str] = ()) -> str:
         f"{title}",
         f"  machine: {machine()}",
         f"  date:    {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
+        f"  code:    {revision()}",
         f"  command: .venv/bin/python {argv}",
         "",
         body,
