@@ -12,9 +12,20 @@ Public API (what ``migrate/engine`` and ``migrate/reports`` use)::
     journal.counts() -> dict[str, int]           # state -> number of rows (every state present)
     journal.rows(states=None, bodies=True)       # Iterator[RowRecord] in plan order
     journal.row(row_id) -> RowRecord
+    journal.row(row_id, bodies=False)            # without read/planned body and pre-image
+    journal.body(row_id, "pre_image")            # one stored body, decoded
     journal.attempts(row_id=None)                # Iterator[AttemptRecord] in time order
+    journal.attempt_counts()                     # attempts by kind, + rate_limited (429s), errors
     journal.transitions(row_id=None)             # Iterator[Transition]: every state change
     journal.close()                              # also a context manager
+
+Writing: ``add_rows``, ``mark_in_flight``, ``set_state``, ``note_error``, ``replan_row`` commit
+at once. The engine's workers use the same writes (``*_write`` factories) through
+:class:`GroupCommit`, which batches them into shared transactions on a writer thread: a worker
+awaits its ``in_flight`` commit before sending the PUT, and one fsync serves every worker
+waiting at that moment. Readers (reports, ``status``) may open the journal while a run writes
+it (WAL); they take no lock. ``lock()`` (the run folder's ``run.lock``) keeps a second writing
+process out.
 
 Schema (times are Unix epoch seconds as REAL, bodies are compact JSON text)::
 
