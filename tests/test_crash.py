@@ -143,3 +143,33 @@ def test_sigint_exits_130_with_a_consistent_journal(world: tuple[RunningSandbox,
     assert set(running.put_counts().values()) == {1}
 
     finish(running, run_dir)
+
+
+def test_sigint_during_plan_exits_130_and_the_plan_cannot_be_applied(
+    tmp_path: Path, world: tuple[RunningSandbox, Path]
+) -> None:
+    running, _ = world
+    sheet = tmp_path / "again.csv"
+    sheet.write_text("scenario_id,rule,name\n*,rename,{name} (3)\n", encoding="utf-8")
+    run_dir = tmp_path / "interrupted-plan"
+    command = [
+        sys.executable, "-m", "migrate", "plan", str(sheet), "--out", str(run_dir),
+        "--base-url", running.base_url, "--read-rate", "4/1s", "--concurrency", "1",
+    ]  # fmt: skip
+    environment = {**os.environ, "INFOBIP_API_KEY": running.api_key}
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while not (run_dir / "journal.sqlite").exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.01)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+
+    assert process.returncode == 130, err
+    assert "plan the sheet again" in out
+    refused = apply_process(running, run_dir)
+    _, refusal = refused.communicate(timeout=20)
+    assert refused.returncode == 2 and "did not finish" in refusal

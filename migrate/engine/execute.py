@@ -236,6 +236,8 @@ class Executor:
                     await self.leave_in_flight(row, exc, f"could not reconcile: {exc.message}")
                 else:
                     await self.record(row, Outcome(self.unsent_state(), retryable=True, error=exc))
+                if isinstance(exc, (Unauthorized, Forbidden)):
+                    self.stop.request(f"the API refused the credentials (HTTP {exc.status})")
                 return
             found = fingerprint(current)
             if found == target_fp:
