@@ -241,3 +241,12 @@ def test_an_unfinished_plan_cannot_be_applied(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="did not finish"):
             apply_run(prepared.run_dir, connect(running), NO_SIGNALS)
         assert running.put_counts() == {}
+
+
+def test_run_folder_needs_room_before_any_write(tmp_path: Path) -> None:
+    from migrate.engine.runfolder import check_writable
+
+    check_writable(tmp_path)
+    with pytest.raises(ConfigError, match="MB free"):
+        check_writable(tmp_path, min_free=1 << 62)
+    assert list(tmp_path.iterdir()) == []  # the probe leaves nothing behind
