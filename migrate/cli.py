@@ -401,8 +401,9 @@ def _finish(
     extra: dict[str, Any] | None = None,
     *,
     quiet_tally: bool = False,
+    reports: bool = True,
 ) -> None:
-    """Print the tally (and JSON), then exit with the code of DESIGN §3."""
+    """Write the reports, print the tally (and JSON), then exit with the code of DESIGN §3."""
     import json
 
     if not quiet_tally:
@@ -427,6 +428,8 @@ def _finish(
         net.say(f"stopped: {tally.stopped}")
     if tally.counts.get("in_flight"):
         net.say(f"{tally.counts['in_flight']} row(s) in flight: run `ivr-migrate {command} {run}`")
+    if reports:
+        _write_reports(net, run)
     net.say(f"run folder: {run}")
     if net.as_json:
         data = tally.as_json()
@@ -435,6 +438,19 @@ def _finish(
     if tally.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_OK if tally.ok else EXIT_ROWS_FAILED)
+
+
+def _write_reports(net: _Net, run: Path) -> None:
+    """Rewrite the run's reports from its journal; a failure here never hides the tally."""
+    from migrate.errors import IvrMigrateError
+    from migrate.reports import write_run_reports
+
+    try:
+        files, _ = write_run_reports(run)
+    except (OSError, IvrMigrateError) as exc:
+        net.say(f"warning: reports not written ({exc}); retry with: ivr-migrate report {run}")
+        return
+    net.say(f"report: {files.html}")
 
 
 @cli.command("plan")
@@ -533,6 +549,9 @@ def run_command(
         with net.renderer() as progress:
             planned = plan_run(prepared, connection, progress=progress)
         _show_plan(net, planned, connection.write_rate)
+        if not yes and planned.planned and not planned.interrupted:
+            # The operator reads the dry-run report before answering the question below.
+            _write_reports(net, prepared.run_dir)
         if planned.interrupted or not planned.planned:
             if not planned.planned and not planned.interrupted:
                 net.say("nothing to write")

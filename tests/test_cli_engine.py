@@ -104,6 +104,7 @@ def test_full_cycle_exit_codes_and_no_credential_anywhere(tmp_path: Path) -> Non
         assert planned.exit_code == 0, planned.output
         assert "plan: 9 planned, 12 unchanged" in planned.stdout
         assert f"next: ivr-migrate apply {run_dir}" in planned.stdout
+        assert_reports(run_dir, title="Dry-run report")
 
         unconfirmed = invoke("apply", str(run_dir), *base)
         outputs.append(unconfirmed.output)
@@ -119,6 +120,8 @@ def test_full_cycle_exit_codes_and_no_credential_anywhere(tmp_path: Path) -> Non
         assert tally["counts"]["updated"] == 8 and tally["counts"]["conflict"] == 1
         assert "8 updated, 12 unchanged, 1 conflict" in applied.stderr
         assert len(running.put_counts()) == 8
+        assert_reports(run_dir, title="Run report")
+        assert (run_dir / "failures.csv").read_text().count(conflicted) >= 1
 
         status = invoke("status", str(run_dir), "--json")
         outputs.append(status.output)
@@ -140,6 +143,16 @@ def test_full_cycle_exit_codes_and_no_credential_anywhere(tmp_path: Path) -> Non
         assert KEY.encode() not in path.read_bytes(), path
 
 
+REPORT_FILES = ("results.csv", "changes.csv", "failures.csv", "report.xlsx", "report.html")
+
+
+def assert_reports(run_dir: Path, *, title: str) -> None:
+    """Every command that changes a run's journal leaves its five reports beside it."""
+    for name in REPORT_FILES:
+        assert (run_dir / name).is_file(), name
+    assert title in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
 def test_run_with_the_embedded_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke("run", "--sandbox", "--yes", str(DEMO_SHEET), key=None)
@@ -150,6 +163,8 @@ def test_run_with_the_embedded_sandbox(tmp_path: Path, monkeypatch: pytest.Monke
     run_dir = tmp_path / run_line.split(": ", 1)[1]
     assert run_dir.parent == tmp_path / "reports"
     assert (run_dir / "sandbox.sqlite").is_file()
+    assert_reports(run_dir, title="Run report")
+    assert f"report: {run_line.split(': ', 1)[1]}/report.html" in result.stdout
 
     needs_sandbox = invoke("rollback", run_dir.name, "--yes", key="some-key")
     assert needs_sandbox.exit_code == 2
