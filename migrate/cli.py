@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from migrate import __version__
 from migrate.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, DEFAULT_WRITE_RATE
@@ -69,7 +70,44 @@ def handles_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineUsageError(click.UsageError):
+    """A click usage error shown as one line, like every other error (DESIGN §3: exit 2)."""
+
+    def show(self, file: Any = None) -> None:
+        where = f" (see: {self.ctx.command_path} --help)" if self.ctx is not None else ""
+        click.echo(f"error: {self.format_message()}{where}", file=file, err=file is None)
+
+
+@contextmanager
+def one_line_usage() -> Iterator[None]:
+    try:
+        yield
+    except (OneLineUsageError, NoArgsIsHelpError):
+        raise
+    except click.UsageError as exc:
+        # click's own display is three lines (usage, hint, error); keep its message (exit 2)
+        raise OneLineUsageError(exc.format_message(), exc.ctx) from None
+
+
+class Cli(click.Group):
+    """The command group; usage errors (bad option values, unknown options) on one line."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with one_line_usage():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with one_line_usage():
+            return super().invoke(ctx)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ivr-migrate")
 def cli() -> None:
     """Bulk migrations of Infobip Voice IVR scenarios.
