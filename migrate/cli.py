@@ -356,7 +356,7 @@ class _Net:
             )
 
     def precheck(self) -> None:
-        """What can be checked before a run folder is made: rates, credentials."""
+        """What can be checked before a run folder is made: rates, credentials, base URL."""
         from migrate.config import Credentials, Rate
 
         for text in (self.write_rate, self.read_rate):
@@ -364,6 +364,11 @@ class _Net:
                 Rate.parse(text)
         if self.sandbox is None:
             Credentials.from_env()
+            if self.base_url is not None:
+                # else a bad URL is found by the client, after plan made an empty run folder
+                from migrate.client import check_base_url
+
+                check_base_url(self.base_url)
         elif self.seed_dir is not None and not self.seed_dir.is_dir():
             from migrate.errors import ConfigError
 
