@@ -85,6 +85,10 @@ def revision() -> str:
     return f"{head} + local changes" if dirty else head
 
 
+#: Taken when the benchmark starts: others may commit while it runs.
+REVISION = revision()
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table; the first column left-aligned, the others right-aligned."""
     cells = [[str(h) for h in headers]] + [[_cell(value) for value in row] for row in rows]
@@ -132,7 +136,7 @@ def emit(name: str, title: str, body: str, notes: Sequence[str] = ()) -> str:
         f"{title}",
         f"  machine: {machine()}",
         f"  date:    {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
-        f"  code:    {revision()}",
+        f"  code:    {REVISION}",
         f"  command: .venv/bin/python {argv}",
         "",
         body,
