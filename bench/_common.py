@@ -174,6 +174,8 @@ class ChildResult:
     polled_rss: int
     stdout: str
     stderr: str
+    #: time.time() when the child was started (to line it up with journal times).
+    started_epoch: float = 0.0
 
     @property
     def cpu(self) -> float:
@@ -201,6 +203,7 @@ def run_child(
     ``poll_rss`` (seconds) also samples the child's resident set.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started_epoch = time.time()
         started = time.perf_counter()
         proc = subprocess.Popen(
             list(argv), stdout=out, stderr=err, env=child_env() if env is None else env, cwd=cwd
@@ -234,6 +237,7 @@ def run_child(
             polled_rss=peak[0],
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
+            started_epoch=started_epoch,
         )
 
 
