@@ -419,6 +419,16 @@ def _run_dir(run: str) -> Path:
     return resolve_run(run)
 
 
+def _writable_run_dir(run: str) -> Path:
+    """The run folder of a command that writes: checked for space and write access first, so
+    a full or read-only disk is named as such (not as SQLite's 'disk I/O error')."""
+    from migrate.engine.runfolder import check_writable
+
+    run_dir = _run_dir(run)
+    check_writable(run_dir)
+    return run_dir
+
+
 def _run_metadata(run_dir: Path) -> dict[str, str]:
     from migrate.engine import run_status
 
@@ -547,7 +557,7 @@ def apply_command(
     from migrate.engine import apply_run, run_status
 
     net = _Net(options)
-    run_dir = _run_dir(run)
+    run_dir = _writable_run_dir(run)
     rails = _rails(canary, max_failures, limit)
     _need_confirmation(yes, "apply")
     net.precheck()
@@ -629,7 +639,7 @@ def retry_command(
     from migrate.engine import retry_run
 
     net = _Net(options)
-    run_dir = _run_dir(run)
+    run_dir = _writable_run_dir(run)
     rails = _rails(canary, max_failures, limit)
     _need_confirmation(yes, "retry")
     net.precheck()
@@ -659,7 +669,7 @@ def rollback_command(run: str, yes: bool, max_failures: str | None, **options: A
     from migrate.engine import rollback_run, run_status
 
     net = _Net(options)
-    run_dir = _run_dir(run)
+    run_dir = _writable_run_dir(run)
     rails = _rails(None, max_failures, None)
     _need_confirmation(yes, "rollback")
     net.precheck()

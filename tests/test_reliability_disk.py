@@ -175,14 +175,6 @@ def test_write_commands_on_a_read_only_run_folder(
     no_request(running)
 
 
-WHY = (
-    "the journal is opened (run_status, then open_run) before check_writable looks at the "
-    "folder, so SQLite's own words come out: 'cannot open the journal …: disk I/O error' "
-    "(full) or '…: unable to open database file' (read-only), which do not say why"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=WHY)
 @pytest.mark.parametrize("state", ["full", "read-only"])
 def test_apply_on_a_full_or_read_only_run_folder_says_why(
     running: RunningSandbox, tmp_path: Path, small_fs: Path, state: str
