@@ -16,7 +16,7 @@ process only (``wait4`` of the child); the sandbox's own CPU is shown apart.
 DESIGN §9 targets: ≥ 2x the loop's speed at 0 ms, ≥ 15x at 20 ms with ``--concurrency 32``,
 and no more CPU per scenario than the loop.
 
-    .venv/bin/python bench/throughput.py [--quick] [--scenarios N] [--latency 0,20]
+    .venv/bin/python bench/throughput.py [--quick] [--repeat N] [--scenarios N] [--latency 0,20]
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def run_side(side: str, *, scenarios: int, latency: float, concurrency: int, wor
             label = "requests loop (GET+PUT)"
         else:
             sheet = write_sheet(workdir / "sheet.csv", ids, RULE, PARAMS)
-            run_dir = workdir / f"run-{latency:g}ms"
+            run_dir = Path(tempfile.mkdtemp(prefix=f"run-{latency:g}ms-", dir=workdir)) / "run"
             argv = [
                 *ivr_migrate(),
                 "run",
@@ -171,12 +171,23 @@ def run_side(side: str, *, scenarios: int, latency: float, concurrency: int, wor
     return Side(label, latency, result, scenarios, puts, server_cpu, phases)
 
 
+def median_run(runs: list[Side]) -> Side:
+    """The run with the median wall time (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda side: side.result.wall)[(len(runs) - 1) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 scenarios instead of 2,000")
     parser.add_argument("--scenarios", type=int, help="scenarios on the sandbox")
     parser.add_argument("--latency", default="0,20", help="added server latency (ms), e.g. 0,20")
     parser.add_argument("--concurrency", type=int, default=32, help="ivr-migrate --concurrency")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run both sides N times (alternating) and show each side's median run",
+    )
     parser.add_argument("--loop", nargs=2, metavar=("URL", "IDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loop:
@@ -190,20 +201,26 @@ def main() -> None:
     notes = []
     try:
         for latency in latencies:
-            loop = run_side(
-                "loop",
-                scenarios=scenarios,
-                latency=latency,
-                concurrency=args.concurrency,
-                workdir=workdir,
-            )
-            ours = run_side(
-                "ivr-migrate",
-                scenarios=scenarios,
-                latency=latency,
-                concurrency=args.concurrency,
-                workdir=workdir,
-            )
+            runs: dict[str, list[Side]] = {"loop": [], "ivr-migrate": []}
+            for _ in range(max(1, args.repeat)):
+                for name, found in runs.items():
+                    found.append(
+                        run_side(
+                            name,
+                            scenarios=scenarios,
+                            latency=latency,
+                            concurrency=args.concurrency,
+                            workdir=workdir,
+                        )
+                    )
+            loop, ours = median_run(runs["loop"]), median_run(runs["ivr-migrate"])
+            if args.repeat > 1:
+                notes.append(
+                    f"{latency:g} ms, wall s of each run: loop "
+                    + ", ".join(f"{side.result.wall:.2f}" for side in runs["loop"])
+                    + "; ivr-migrate "
+                    + ", ".join(f"{side.result.wall:.2f}" for side in runs["ivr-migrate"])
+                )
             for side in (loop, ours):
                 rows.append(
                     [
@@ -263,7 +280,7 @@ def main() -> None:
     notes = [
         f"{scenarios:,} scenarios, rule {RULE} {PARAMS}; each side against a fresh sandbox in its "
         "own process (limits lifted); client CPU = user+sys of the client process (wait4), "
-        "start-up included.",
+        f"start-up included; median of {max(1, args.repeat)} run(s) per side.",
         *notes,
     ]
     emit("throughput", "Throughput against the sandbox on loopback", body, notes)
