@@ -57,9 +57,9 @@ from migrate.errors import (
 )
 from migrate.ratelimit import ReadLimiter, WriteLimiter
 from migrate.retry import DEFAULT_RETRY, RetryPolicy
+from transforms.validate import READ_ONLY_FIELDS
 
 #: Never sent in a create or update body: the server owns them.
-READ_ONLY_FIELDS: Final = ("id", "createTime", "updateTime", "lastUsageDate")
 SCENARIOS_PATH: Final = "/voice/ivr/1/scenarios"
 #: The largest ``pageSize`` the search accepts.
 MAX_PAGE_SIZE: Final = 50

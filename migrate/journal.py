@@ -81,20 +81,14 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from migrate.errors import JournalError
+from transforms.validate import REQUEST_FIELDS
 
 SCHEMA_VERSION: Final = "1"
 JOURNAL_FILE: Final = "journal.sqlite"
 LOCK_FILE: Final = "run.lock"
 
 #: The fields of a scenario that a PUT writes (classic + 2026 spec); everything else is read-only.
-SCENARIO_FIELDS: Final = (
-    "name",
-    "description",
-    "script",
-    "notifyUrl",
-    "notifyContentType",
-    "record",
-)
+SCENARIO_FIELDS: Final = REQUEST_FIELDS
 
 # Metadata keys written by the engine.
 META_RUN_ID: Final = "run_id"

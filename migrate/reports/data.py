@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from transforms.rules.base import change_path
+
 # Row states of DESIGN §6 (plus ``in_flight``, which a run interrupted mid-PUT can show).
 PLANNED: Final = "planned"
 UNCHANGED: Final = "unchanged"
@@ -111,9 +113,7 @@ class ReportChange:
     @property
     def path(self) -> str:
         """Full path of the field: ``script[4].sendSms.from``."""
-        if not self.action_path:
-            return self.field
-        return f"{self.action_path}.{self.field}" if self.field else self.action_path
+        return change_path(self.action_path, self.field)
 
 
 @dataclass(frozen=True)

@@ -148,12 +148,17 @@ class Change:
     @property
     def path(self) -> str:
         """The full path of the changed field: ``script[4].sendSms.from``."""
-        if not self.action_path:
-            return self.field
-        return f"{self.action_path}.{self.field}" if self.field else self.action_path
+        return change_path(self.action_path, self.field)
 
     def __str__(self) -> str:
         return f"{self.path}: {_short(self.before)} → {_short(self.after)}"
+
+
+def change_path(action_path: str, field: str) -> str:
+    """Join an action path and a field inside it: ``script[4]`` + ``sendSms.from``."""
+    if not action_path:
+        return field
+    return f"{action_path}.{field}" if field else action_path
 
 
 def _short(value: Any) -> str:
