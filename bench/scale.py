@@ -13,7 +13,7 @@ Rates are compared per scenario.
 
 DESIGN §9 target: peak memory under 300 MB.
 
-    .venv/bin/python bench/scale.py [--quick] [--rows N] [--loop-rows N]
+    .venv/bin/python bench/scale.py [--quick] [--rows N] [--loop-rows N] [--keep]
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="rows in the sheet (= scenarios)")
     parser.add_argument("--loop-rows", type=int, help="rows for the baseline loop")
     parser.add_argument("--concurrency", type=int, default=32, help="ivr-migrate --concurrency")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the sheet and run folder (to profile them)"
+    )
     args = parser.parse_args()
     rows = args.rows or (10_000 if args.quick else 100_000)
     loop_rows = min(rows, args.loop_rows or (1_000 if args.quick else 10_000))
@@ -106,7 +109,10 @@ def main() -> None:
             ]
             results["loop"] = run_child(loop, poll_rss=POLL).check()
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {workdir} (sheet.csv, run/)", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     plan, apply, loop = results["plan"], results["apply"], results["loop"]
     peak = max(plan.maxrss, plan.polled_rss, apply.maxrss, apply.polled_rss)
