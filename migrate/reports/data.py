@@ -51,7 +51,7 @@ PROBLEM_STATES: Final = frozenset({INVALID, NOT_FOUND, CONFLICT, FAILED, ROLLBAC
 REPLAN_STATES: Final = frozenset({FAILED, CONFLICT})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SheetStep:
     """One original sheet row that contributed a rule to a scenario.
 
@@ -64,7 +64,7 @@ class SheetStep:
     sheet_row: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportRow:
     """One scenario of the run and where it ended."""
 
@@ -99,7 +99,7 @@ FAILED_RETRYABLE: Final = "failed_retryable"
 FAILED_PERMANENT: Final = "failed_permanent"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportChange:
     """One changed field (mirrors :class:`transforms.rules.base.Change` plus the scenario id)."""
 
@@ -116,7 +116,7 @@ class ReportChange:
         return change_path(self.action_path, self.field)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportAttempt:
     """One HTTP exchange (mirrors ``migrate.client.Attempt``)."""
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
+from sys import intern
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from migrate.reports.data import (
@@ -37,11 +40,12 @@ def report_data_from_journal(journal: Journal) -> ReportData:
     for record in journal.rows(bodies=False):
         rows.append(_row(record))
         changes.extend(_change(record.scenario_id, change) for change in record.changes)
+    # A 100,000-row run has some 300,000 attempts: share the strings they repeat.
     attempts = [
         ReportAttempt(
-            method=attempt.method,
-            path=attempt.path,
-            scenario_id=attempt.scenario_id,
+            method=intern(attempt.method),
+            path=intern(attempt.path),
+            scenario_id=None if attempt.scenario_id is None else intern(attempt.scenario_id),
             status=attempt.status,
             error_class=attempt.error_class,
             started_at=attempt.started_at,
@@ -132,20 +136,27 @@ def _step(sheet_row: Mapping[str, Any]) -> SheetStep:
     cells = sheet_row.get("cells") or {}
     row_number = sheet_row.get("row")
     return SheetStep(
-        rule=str(sheet_row.get("rule", "")),
-        params={str(k): str(v) for k, v in cells.items()},
+        rule=intern(str(sheet_row.get("rule", ""))),
+        params=_shared_cells(tuple((str(k), str(v)) for k, v in cells.items())),
         sheet_row=row_number if isinstance(row_number, int) else None,
     )
+
+
+@lru_cache(maxsize=4096)
+def _shared_cells(items: tuple[tuple[str, str], ...]) -> Mapping[str, str]:
+    # A selector row or a long sheet repeats the same cells for thousands of scenarios: one
+    # read-only mapping each, not one dict per scenario (a 100,000-row run's report memory).
+    return MappingProxyType(dict(items))
 
 
 def _change(scenario_id: str, change: Mapping[str, Any]) -> ReportChange:
     return ReportChange(
         scenario_id=scenario_id,
-        action_path=str(change.get("action_path", "")),
-        field=str(change.get("field", "")),
+        action_path=intern(str(change.get("action_path", ""))),
+        field=intern(str(change.get("field", ""))),
         before=change.get("before"),
         after=change.get("after"),
-        rule=str(change.get("rule", "")),
+        rule=intern(str(change.get("rule", ""))),
     )
 
 
@@ -161,4 +172,8 @@ def write_run_reports(run_folder: Path | str) -> tuple[ReportFiles, RunSummary]:
 
     data = report_data_from_run(run_folder)
     dry_run = is_dry_run(data.metadata)
-    return write_reports(run_folder, data, dry_run=dry_run), summarise(data, dry_run=dry_run)
+    summary = summarise(data, dry_run=dry_run)
+    # The attempts feed only the summary; a 100,000-row run has ~300,000 of them, and letting
+    # them go before the tables are built keeps `report` under the memory target (DESIGN §9).
+    data.attempts = []
+    return write_reports(run_folder, data, dry_run=dry_run, summary=summary), summary

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from migrate.reports.data import ReportData
-from migrate.reports.summary import summarise
+from migrate.reports.summary import RunSummary, summarise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,11 +38,18 @@ class ReportFiles:
         return [self.results, self.changes, self.failures, self.xlsx, self.html]
 
 
-def write_reports(run_folder: Path | str, data: ReportData, *, dry_run: bool) -> ReportFiles:
+def write_reports(
+    run_folder: Path | str,
+    data: ReportData,
+    *,
+    dry_run: bool,
+    summary: RunSummary | None = None,
+) -> ReportFiles:
     """(Re)write results.csv, changes.csv, failures.csv, report.xlsx and report.html.
 
     ``dry_run`` marks a report written after ``plan``: planned rows read "would update". Each
     file is written to a temporary name and renamed, so a crash never leaves half a report.
+    ``summary`` is ``summarise(data, dry_run=dry_run)`` when the caller already has it.
     """
     from migrate.reports import tables
     from migrate.reports.html import render_html
@@ -50,7 +57,8 @@ def write_reports(run_folder: Path | str, data: ReportData, *, dry_run: bool) ->
 
     folder = Path(run_folder)
     folder.mkdir(parents=True, exist_ok=True)
-    summary = summarise(data, dry_run=dry_run)
+    if summary is None:
+        summary = summarise(data, dry_run=dry_run)
     files = ReportFiles(
         results=folder / RESULTS_CSV,
         changes=folder / CHANGES_CSV,
