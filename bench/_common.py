@@ -168,9 +168,9 @@ class ChildResult:
     wall: float
     user: float
     system: float
-    #: ru_maxrss of the child (bytes).
+    #: ru_maxrss of the child or of the largest descendant it waited for (bytes).
     maxrss: int
-    #: Highest RSS seen by polling the child (bytes); 0 if not polled.
+    #: Highest RSS of the child plus its descendants seen by polling (bytes); 0 if not polled.
     polled_rss: int
     stdout: str
     stderr: str
@@ -200,7 +200,8 @@ def run_child(
 ) -> ChildResult:
     """Run ``argv`` to completion; CPU and ru_maxrss come from ``wait4`` for this child only.
 
-    ``poll_rss`` (seconds) also samples the child's resident set.
+    ``poll_rss`` (seconds) also samples the resident set of the child and its descendants
+    (summed). ``ru_maxrss`` is the largest single process of the tree (waited-for ones).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started_epoch = time.time()
@@ -250,11 +251,23 @@ def _poll_rss(pid: int, interval: float, peak: list[int], stop: threading.Event)
         proc = psutil.Process(pid)
     except psutil.Error:
         return
-    # The process only: listing its children scans /proc and costs more CPU than the sample.
+    # The process and its descendants (ivr-migrate writes its reports in a child process),
+    # summed: they are resident at the same time. Listing children scans /proc, so the list is
+    # refreshed about once a second and only known processes are sampled in between.
+    family: list[Any] = [proc]
+    listed = 0.0
     while not stop.is_set():
-        try:
-            peak[0] = max(peak[0], proc.memory_info().rss)
-        except psutil.Error:
+        now = time.monotonic()
+        if now - listed >= 1.0:
+            with contextlib.suppress(psutil.Error):
+                family = [proc, *proc.children(recursive=True)]
+            listed = now
+        total = 0
+        for member in family:
+            with contextlib.suppress(psutil.Error):
+                total += member.memory_info().rss
+        peak[0] = max(peak[0], total)
+        if not proc.is_running():
             return
         stop.wait(interval)
 

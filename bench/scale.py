@@ -3,8 +3,10 @@
 The sandbox serves on loopback in its own process (limits lifted) with N scenarios (the bundled
 examples plus synthetic clones). The sheet has one ``rename`` row per scenario id, so every
 row changes and is written. ``ivr-migrate plan SHEET`` and then ``ivr-migrate apply RUN`` run as
-two processes; for each the table shows wall time, CPU, and the peak resident set of the whole
-process: ``ru_maxrss`` from ``wait4`` and the highest RSS seen by polling (psutil, every 100 ms).
+two commands; for each the table shows wall time, CPU and peak memory of the whole command,
+including the child process ivr-migrate starts to write its reports: ``ru_maxrss`` from
+``wait4`` (the largest single process) and the highest resident set of the command's process
+tree, summed, seen by polling (psutil, every 100 ms). CPU includes the report child too.
 
 Baseline: the sequential ``requests`` loop of bench/throughput.py (GET + PUT per scenario,
 nothing else) on the first ``--loop-rows`` scenarios of the same sandbox (its memory does not
@@ -115,6 +117,7 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
     plan, apply, loop = results["plan"], results["apply"], results["loop"]
+    # the command's process tree: what the machine must hold for it at once
     peak = max(plan.maxrss, plan.polled_rss, apply.maxrss, apply.polled_rss)
     total_wall = plan.wall + apply.wall
     table_rows = [
@@ -165,16 +168,18 @@ def main() -> None:
         ],
     ]
     body = table(
-        ["process", "rows", "wall s", "rows/s", "CPU s", "ru_maxrss MB", "polled RSS MB"],
+        ["command", "rows", "wall s", "rows/s", "CPU s", "largest process MB", "process tree MB"],
         table_rows,
     )
     notes = [
         f"sheet of {rows:,} rename rows (one per scenario); sandbox in its own process, limits "
         f"lifted; ivr-migrate --concurrency {args.concurrency}; the loop on the first "
         f"{loop_rows:,} ids.",
+        "largest process = ru_maxrss from wait4 (the command or the biggest child it waited "
+        "for); process tree = the command and its children resident at the same time (polled).",
         f"bench parent process peak RSS {mb(self_maxrss())} MB (not included above). Linux "
-        "carries the parent's RSS at exec into a child's ru_maxrss, so ru_maxrss of a child "
-        "smaller than the parent (the loop) shows the parent's figure; polled RSS does not.",
+        "carries the parent's RSS at exec into a child's ru_maxrss, so the figure of a child "
+        "smaller than the parent (the loop) is the parent's; the polled one is not.",
         f"target: peak memory under {TARGET_MB} MB: {peak / MB:.0f} MB "
         f"{verdict(peak < TARGET_MB * MB)}",
     ]
