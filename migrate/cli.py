@@ -1,8 +1,8 @@
 """The ``ivr-migrate`` command line: a thin click layer.
 
-Each command parses its options, calls one core function, renders the result and maps errors to
-exit codes (DESIGN §3): 0 all rows ended well, 1 some rows failed or conflicted, 2 bad usage or
-bad input (before any request), 130 interrupted. Heavy modules (pandas, aiohttp) are imported
+Each command parses its options into typed values, calls one function of the engine (or of
+``migrate/commands``), and renders the result; exit codes, the ``--sandbox`` wiring, progress
+and the report child live in ``migrate/commands``. Heavy modules (pandas, aiohttp) are imported
 inside the commands so that ``ivr-migrate --help`` starts fast.
 """
 
@@ -13,67 +13,51 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 from click.exceptions import NoArgsIsHelpError
 
 from migrate import __version__
-from migrate.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, DEFAULT_WRITE_RATE
+from migrate.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
-EXIT_OK = 0
-EXIT_ROWS_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:
+    from migrate.commands.connect import NetOptions
+    from migrate.engine import ApplyOptions, Connection, Tally
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> None:
-    """Print one line to stderr and exit."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-@contextmanager
-def error_exits() -> Iterator[None]:
-    """Turn our exceptions into one-line messages and the exit codes of DESIGN §3."""
-    from migrate.errors import ApiError, IvrMigrateError, JournalError, SheetError, UsageError
+def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Our exceptions become one line each on stderr and the exit code of DESIGN §3."""
 
-    try:
-        yield
-    except SheetError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        if exc.total > 1:
-            click.echo(f"{exc.total} problems found; nothing was sent.", err=True)
-        sys.exit(EXIT_USAGE)
-    except UsageError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except JournalError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except ApiError as exc:
-        fail(str(exc), EXIT_ROWS_FAILED)
-    except IvrMigrateError as exc:
-        fail(str(exc), EXIT_ROWS_FAILED)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-
-
-def handles_errors(func: F) -> F:
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with error_exits():
-            return func(*args, **kwargs)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from migrate.commands.exits import CommandExit, exits_on_errors
 
-    return wrapper  # type: ignore[return-value]
+        try:
+            with exits_on_errors():
+                return func(*args, **kwargs)
+        except CommandExit as done:
+            for line in done.lines:
+                click.echo(line, err=True)
+            sys.exit(int(done.code))
+
+    return wrapper
+
+
+def leave(code: int, *lines: str) -> None:
+    """Leave the command with ``code`` after printing ``lines`` on stderr."""
+    from migrate.commands.exits import CommandExit, ExitCode
+
+    raise CommandExit(ExitCode(code), *lines)
 
 
 class OneLineUsageError(click.UsageError):
     """A click usage error shown as one line, like every other error (DESIGN §3: exit 2)."""
 
-    def show(self, file: Any = None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         where = f" (see: {self.ctx.command_path} --help)" if self.ctx is not None else ""
         click.echo(f"error: {self.format_message()}{where}", file=file, err=file is None)
 
@@ -216,10 +200,21 @@ def sandbox_command(host: str | None, port: int, verbose: bool, **options: Any) 
 
 #: ``--sandbox`` given without a folder: seed from the bundled examples.
 BUNDLED_SEED = "<bundled>"
+_NET_OPTIONS = (
+    "base_url",
+    "write_rate",
+    "read_rate",
+    "concurrency",
+    "timeout",
+    "sandbox",
+    "as_json",
+    "quiet",
+    "progress",
+)
 
 
-def connection_options(func: F) -> F:
-    """Options of every command that talks to the API (DESIGN §3)."""
+def connection_options(func: Callable[..., R]) -> Callable[..., R]:
+    """Options of every command that talks to the API (DESIGN §3), passed on as ``net``."""
     options = [
         click.option(
             "--base-url",
@@ -266,13 +261,22 @@ def connection_options(func: F) -> F:
             help="Progress on stderr [default: a bar on a terminal, else a line every 5 s].",
         ),
     ]
+
+    @functools.wraps(func)
+    @handles_errors
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        from migrate.commands.connect import NetOptions
+
+        net = NetOptions(**{name: kwargs.pop(name) for name in _NET_OPTIONS})
+        return func(*args, net=net, **kwargs)
+
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper
 
 
-def rail_options(func: F) -> F:
-    """Safety rails of the commands that write."""
+def rail_options(func: Callable[..., R]) -> Callable[..., R]:
+    """Safety rails of the commands that write, passed on as ``rails`` (and ``yes``)."""
     options = [
         click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
         click.option(
@@ -287,109 +291,19 @@ def rail_options(func: F) -> F:
             "--limit", type=click.IntRange(min=1), metavar="N", help="Apply at most N rows now."
         ),
     ]
+
+    @functools.wraps(func)
+    @handles_errors
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        rails = _rails(kwargs.pop("canary"), kwargs.pop("max_failures"), kwargs.pop("limit"))
+        return func(*args, rails=rails, **kwargs)
+
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper
 
 
-class _Net:
-    """The connection and output options of one invocation."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.base_url: str | None = options.pop("base_url")
-        self.write_rate: str | None = options.pop("write_rate")
-        self.read_rate: str | None = options.pop("read_rate")
-        self.concurrency: int = options.pop("concurrency")
-        self.timeout: float = options.pop("timeout")
-        self.sandbox: str | None = options.pop("sandbox")
-        self.as_json: bool = options.pop("as_json")
-        self.quiet: bool = options.pop("quiet")
-        self.progress: bool | None = options.pop("progress")
-
-    @property
-    def seed_dir(self) -> Path | None:
-        return None if self.sandbox in (None, BUNDLED_SEED) else Path(str(self.sandbox))
-
-    def say(self, text: str) -> None:
-        """Human output: stdout, or stderr when stdout carries JSON."""
-        click.echo(text, err=self.as_json)
-
-    def renderer(self) -> Any:
-        from migrate.engine.progress import PlainProgress, RichProgress
-
-        if self.quiet or self.progress is False:
-            return _NoProgress()
-        if sys.stderr.isatty():
-            return RichProgress()
-        return PlainProgress()
-
-    @contextmanager
-    def connect(self, run_dir: Path, *, new: bool, base_url: str | None = None) -> Iterator[Any]:
-        """A :class:`Connection` for this run; with --sandbox, the sandbox is serving meanwhile."""
-        from migrate.config import DEFAULT_BASE_URL, DEFAULT_READ_RATE, Credentials, Rate
-        from migrate.engine import Connection
-        from migrate.engine.embedded import SANDBOX_READ_RATE, SANDBOX_WRITE_RATE, embedded_sandbox
-
-        sandbox = self.sandbox is not None
-        write_rate = Rate.parse(self.write_rate) if self.write_rate else None
-        read_rate = Rate.parse(self.read_rate) if self.read_rate else None
-        if not sandbox:
-            credentials = Credentials.from_env()
-            yield Connection(
-                base_url or self.base_url or DEFAULT_BASE_URL,
-                credentials,
-                read_rate=read_rate or DEFAULT_READ_RATE,
-                write_rate=write_rate or DEFAULT_WRITE_RATE,
-                concurrency=self.concurrency,
-                timeout=self.timeout,
-            )
-            return
-        with embedded_sandbox(run_dir, self.seed_dir, new=new) as (url, key):
-            yield Connection(
-                url,
-                Credentials.api_key(key),
-                read_rate=read_rate or SANDBOX_READ_RATE,
-                write_rate=write_rate or SANDBOX_WRITE_RATE,
-                concurrency=self.concurrency,
-                timeout=self.timeout,
-                sandbox=True,
-            )
-
-    def precheck(self) -> None:
-        """What can be checked before a run folder is made: rates, credentials, base URL."""
-        from migrate.config import Credentials, Rate
-
-        for text in (self.write_rate, self.read_rate):
-            if text:
-                Rate.parse(text)
-        if self.sandbox is None:
-            Credentials.from_env()
-            if self.base_url is not None:
-                # else a bad URL is found by the client, after plan made an empty run folder
-                from migrate.client import check_base_url
-
-                check_base_url(self.base_url)
-        elif self.seed_dir is not None and not self.seed_dir.is_dir():
-            from migrate.errors import ConfigError
-
-            raise ConfigError(
-                f"--sandbox {self.seed_dir}: not a folder of scenario JSON files (for the "
-                "bundled examples, put --sandbox after the sheet or before another option)"
-            )
-
-
-class _NoProgress:
-    def __call__(self, event: Any) -> None:
-        return None
-
-    def __enter__(self) -> _NoProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _rails(canary: int | None, max_failures: str | None, limit: int | None) -> Any:
+def _rails(canary: int | None, max_failures: str | None, limit: int | None) -> ApplyOptions:
     from migrate.engine import ApplyOptions, FailureLimit
 
     return ApplyOptions(
@@ -402,15 +316,14 @@ def _rails(canary: int | None, max_failures: str | None, limit: int | None) -> A
 def _need_confirmation(yes: bool, action: str) -> None:
     """Without a terminal, writing needs --yes (checked before any request)."""
     if not yes and not sys.stdin.isatty():
-        fail(f"{action} writes to the API: pass --yes to confirm without a terminal")
+        leave(2, f"error: {action} writes to the API: pass --yes to confirm without a terminal")
 
 
 def _confirm(yes: bool, question: str) -> None:
     if yes:
         return
     if not click.confirm(question, default=False, err=True):
-        click.echo("not confirmed: nothing was written", err=True)
-        sys.exit(EXIT_ROWS_FAILED)
+        leave(1, "not confirmed: nothing was written")
 
 
 def _run_dir(run: str) -> Path:
@@ -429,95 +342,35 @@ def _writable_run_dir(run: str) -> Path:
     return run_dir
 
 
-def _run_metadata(run_dir: Path) -> dict[str, str]:
-    from migrate.engine import run_status
+def _show_plan(net: NetOptions, tally: Tally, connection: Connection) -> None:
+    from migrate.commands.finish import say
+    from migrate.commands.progress import duration
 
-    return run_status(run_dir).metadata
-
-
-def _eta(tally: Any, rate: Any) -> str:
-    from migrate.engine.progress import duration
-
-    return f"{tally.planned} write(s) at {rate}: about {duration(tally.eta_seconds or 0)}"
-
-
-def _show_plan(net: _Net, tally: Any, rate: Any) -> None:
-    net.say(f"plan: {tally.line()}")
+    say(net, f"plan: {tally.line()}")
     if tally.planned:
-        net.say(_eta(tally, rate))
+        eta = duration(tally.eta_seconds or 0)
+        say(net, f"{tally.planned} write(s) at {connection.write_rate}: about {eta}")
 
 
 def _finish(
-    net: _Net,
-    tally: Any,
+    net: NetOptions,
+    tally: Tally,
     command: str,
     extra: dict[str, Any] | None = None,
     *,
     quiet_tally: bool = False,
-    reports: bool = True,
 ) -> None:
-    """Write the reports, print the tally (and JSON), then exit with the code of DESIGN §3."""
-    import json
+    from migrate.commands.finish import finish
 
-    if not quiet_tally:
-        net.say(tally.line())
-    if tally.rate_limited:
-        net.say(f"{tally.rate_limited} request(s) answered 429 (rate limited) and retried")
-    run = tally.run_dir
-    if tally.interrupted and command == "plan":
-        net.say("interrupted: this plan is incomplete and cannot be applied; plan the sheet again")
-    elif tally.interrupted:
-        net.say(
-            f"interrupted: the journal is consistent; continue with: ivr-migrate {command} {run}"
-        )
-    elif tally.stopped in ("canary", "limit"):
-        left = tally.counts.get("planned", 0) + tally.counts.get("in_flight", 0)
-        if left:
-            net.say(
-                f"{tally.stopped}: stopped after {sum(tally.this_run.values())} row(s); review "
-                f"{run}, then continue with: ivr-migrate apply {run}"
-            )
-    elif tally.stopped:
-        net.say(f"stopped: {tally.stopped}")
-    if tally.counts.get("in_flight"):
-        net.say(f"{tally.counts['in_flight']} row(s) in flight: run `ivr-migrate {command} {run}`")
-    if reports:
-        _write_reports(net, run)
-    net.say(f"run folder: {run}")
-    if net.as_json:
-        data = tally.as_json()
-        data.update(extra or {})
-        click.echo(json.dumps(data, indent=2))
-    if tally.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_OK if tally.ok else EXIT_ROWS_FAILED)
+    sys.exit(int(finish(net, tally, command, extra, quiet_tally=quiet_tally)))
 
 
-def _write_reports(net: _Net, run: Path) -> None:
-    """Rewrite the run's reports from its journal; a failure here never hides the tally.
+def _reopen(net: NetOptions, run_dir: Path) -> tuple[Path, str | None]:
+    """The run's base URL from its journal, unless --base-url says otherwise."""
+    from migrate.engine import run_status
+    from migrate.vocabulary import Meta
 
-    They are written by a child process (`ivr-migrate report RUN`): at 100,000 rows the report
-    tables need about 200 MB, which must not add to the peak of a day-long run's own process.
-    The child gets no credentials: it reads only the journal.
-    """
-    import os
-    import subprocess
-
-    from migrate.reports.write import REPORT_HTML
-
-    env = {key: value for key, value in os.environ.items() if not key.startswith("INFOBIP_")}
-    child = subprocess.run(
-        [sys.executable, "-m", "migrate", "report", str(run)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if child.returncode != 0:
-        why = (child.stderr.strip().splitlines() or ["no message"])[-1]
-        net.say(f"warning: reports not written ({why}); retry with: ivr-migrate report {run}")
-        return
-    net.say(f"report: {run / REPORT_HTML}")
+    return run_dir, net.base_url or run_status(run_dir).metadata.get(Meta.BASE_URL)
 
 
 @cli.command("plan")
@@ -529,7 +382,7 @@ def _write_reports(net: _Net, run: Path) -> None:
 @connection_options
 @handles_errors
 def plan_command(
-    sheet_path: Path, sheet_name: str | None, out: Path | None, **options: Any
+    sheet_path: Path, sheet_name: str | None, out: Path | None, net: NetOptions
 ) -> None:
     """Plan a sheet: read every target, apply the rules, validate; no write.
 
@@ -537,16 +390,20 @@ def plan_command(
     Exits 0 when every target is planned or unchanged, 1 when some are invalid, missing or
     unreadable, 2 for a bad sheet or configuration.
     """
+    from migrate.commands.finish import say
+    from migrate.commands.progress import renderer
     from migrate.engine import plan_run, prepare_run
 
-    net = _Net(options)
     net.precheck()
     prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
-    with net.connect(prepared.run_dir, new=True) as connection, net.renderer() as progress:
+    with (
+        net.connect(prepared.run_dir, new=True) as connection,
+        renderer(quiet=net.quiet, progress=net.progress) as progress,
+    ):
         tally = plan_run(prepared, connection, progress=progress)
-    _show_plan(net, tally, connection.write_rate)
+    _show_plan(net, tally, connection)
     if tally.planned and not tally.interrupted:
-        net.say(f"next: ivr-migrate apply {tally.run_dir}")
+        say(net, f"next: ivr-migrate apply {tally.run_dir}")
     _finish(net, tally, "plan", quiet_tally=True)
 
 
@@ -555,32 +412,25 @@ def plan_command(
 @rail_options
 @connection_options
 @handles_errors
-def apply_command(
-    run: str,
-    yes: bool,
-    canary: int | None,
-    max_failures: str | None,
-    limit: int | None,
-    **options: Any,
-) -> None:
+def apply_command(run: str, yes: bool, rails: ApplyOptions, net: NetOptions) -> None:
     """Apply a planned run (RUN: a run folder or a run id under reports/); resumes.
 
     Per row: re-read, refuse as conflict if it changed since the plan, store the pre-image and
     mark it in flight, PUT, verify. Running it again continues where it stopped.
     """
+    from migrate.commands.progress import renderer
     from migrate.engine import apply_run, run_status
+    from migrate.vocabulary import PENDING
 
-    net = _Net(options)
     run_dir = _writable_run_dir(run)
-    rails = _rails(canary, max_failures, limit)
     _need_confirmation(yes, "apply")
     net.precheck()
     status = run_status(run_dir)
-    todo = status.counts.get("planned", 0) + status.counts.get("in_flight", 0)
-    base_url = status.metadata.get("base_url")
-    with net.connect(run_dir, new=False, base_url=net.base_url or base_url) as connection:
+    todo = sum(status.counts[state] for state in PENDING)
+    run_dir, base_url = _reopen(net, run_dir)
+    with net.connect(run_dir, new=False, base_url=base_url) as connection:
         _confirm(yes, f"Write {todo} scenario(s) to {connection.base_url}?")
-        with net.renderer() as progress:
+        with renderer(quiet=net.quiet, progress=net.progress) as progress:
             tally = apply_run(run_dir, connection, rails, progress=progress)
     _finish(net, tally, "apply")
 
@@ -599,32 +449,30 @@ def run_command(
     sheet_name: str | None,
     out: Path | None,
     yes: bool,
-    canary: int | None,
-    max_failures: str | None,
-    limit: int | None,
-    **options: Any,
+    rails: ApplyOptions,
+    net: NetOptions,
 ) -> None:
     """Plan a sheet, then apply it (asks for confirmation unless --yes)."""
+    from migrate.commands.finish import say, write_reports
+    from migrate.commands.progress import renderer
     from migrate.engine import apply_run, plan_run, prepare_run
 
-    net = _Net(options)
-    rails = _rails(canary, max_failures, limit)
     _need_confirmation(yes, "run")
     net.precheck()
     prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
     with net.connect(prepared.run_dir, new=True) as connection:
-        with net.renderer() as progress:
+        with renderer(quiet=net.quiet, progress=net.progress) as progress:
             planned = plan_run(prepared, connection, progress=progress)
-        _show_plan(net, planned, connection.write_rate)
+        _show_plan(net, planned, connection)
         if not yes and planned.planned and not planned.interrupted:
             # The operator reads the dry-run report before answering the question below.
-            _write_reports(net, prepared.run_dir)
+            write_reports(net, prepared.run_dir)
         if planned.interrupted or not planned.planned:
             if not planned.planned and not planned.interrupted:
-                net.say("nothing to write")
+                say(net, "nothing to write")
             _finish(net, planned, "plan", quiet_tally=True)
         _confirm(yes, f"Write {planned.planned} scenario(s) to {connection.base_url}?")
-        with net.renderer() as progress:
+        with renderer(quiet=net.quiet, progress=net.progress) as progress:
             tally = apply_run(prepared.run_dir, connection, rails, progress=progress)
     _finish(net, tally, "apply", {"plan": planned.as_json()})
 
@@ -641,26 +489,19 @@ def run_command(
 @connection_options
 @handles_errors
 def retry_command(
-    run: str,
-    all_rows: bool,
-    yes: bool,
-    canary: int | None,
-    max_failures: str | None,
-    limit: int | None,
-    **options: Any,
+    run: str, all_rows: bool, yes: bool, rails: ApplyOptions, net: NetOptions
 ) -> None:
     """Re-attempt the rows of RUN whose last outcome is a retryable failure."""
+    from migrate.commands.progress import renderer
     from migrate.engine import retry_run
 
-    net = _Net(options)
     run_dir = _writable_run_dir(run)
-    rails = _rails(canary, max_failures, limit)
     _need_confirmation(yes, "retry")
     net.precheck()
-    base_url = _run_metadata(run_dir).get("base_url")
-    with net.connect(run_dir, new=False, base_url=net.base_url or base_url) as connection:
+    run_dir, base_url = _reopen(net, run_dir)
+    with net.connect(run_dir, new=False, base_url=base_url) as connection:
         _confirm(yes, f"Retry the failed rows of {run_dir} against {connection.base_url}?")
-        with net.renderer() as progress:
+        with renderer(quiet=net.quiet, progress=net.progress) as progress:
             tally = retry_run(run_dir, connection, rails, all_rows=all_rows, progress=progress)
     _finish(net, tally, "retry")
 
@@ -675,24 +516,24 @@ def retry_command(
 )
 @connection_options
 @handles_errors
-def rollback_command(run: str, yes: bool, max_failures: str | None, **options: Any) -> None:
+def rollback_command(run: str, yes: bool, max_failures: str | None, net: NetOptions) -> None:
     """Restore the backed-up body of every row RUN updated.
 
     A row changed by someone else since is left alone (rollback_conflict).
     """
+    from migrate.commands.progress import renderer
     from migrate.engine import rollback_run, run_status
+    from migrate.vocabulary import RowState
 
-    net = _Net(options)
     run_dir = _writable_run_dir(run)
     rails = _rails(None, max_failures, None)
     _need_confirmation(yes, "rollback")
     net.precheck()
-    status = run_status(run_dir)
-    base_url = status.metadata.get("base_url")
-    with net.connect(run_dir, new=False, base_url=net.base_url or base_url) as connection:
-        count = status.counts.get("updated", 0)
+    count = run_status(run_dir).counts[RowState.UPDATED]
+    run_dir, base_url = _reopen(net, run_dir)
+    with net.connect(run_dir, new=False, base_url=base_url) as connection:
         _confirm(yes, f"Restore {count} scenario(s) on {connection.base_url}?")
-        with net.renderer() as progress:
+        with renderer(quiet=net.quiet, progress=net.progress) as progress:
             tally = rollback_run(run_dir, connection, rails, progress=progress)
     _finish(net, tally, "rollback")
 
@@ -707,10 +548,13 @@ def status_command(run: str, as_json: bool) -> None:
 
     from migrate.engine import run_status
     from migrate.reports import report_data_from_run, summarise
+    from migrate.vocabulary import Operation
 
     status = run_status(_run_dir(run))
     # The same summary as the run's reports (report.xlsx, report.html).
-    summary = summarise(report_data_from_run(status.run_dir), dry_run=status.phase == "plan")
+    summary = summarise(
+        report_data_from_run(status.run_dir), dry_run=status.phase is Operation.PLAN
+    )
     if as_json:
         data = status.as_json()
         data["summary"] = summary.to_dict()
@@ -750,7 +594,7 @@ def report_command(run: str) -> None:
 )
 @connection_options
 @handles_errors
-def inventory_command(out: Path | None, **options: Any) -> None:
+def inventory_command(out: Path | None, net: NetOptions) -> None:
     """List every scenario of the account and what it holds (GET only).
 
     Writes inventory.xlsx and inventory.csv (one row per scenario), one table per kind of value
@@ -761,11 +605,11 @@ def inventory_command(out: Path | None, **options: Any) -> None:
     import tempfile
     import time
 
+    from migrate.commands.finish import say
     from migrate.config import DEFAULT_REPORTS_DIR
-    from migrate.inventory import CATEGORIES, inventory_account, write_inventory
-    from migrate.reports.inventory_tables import INVENTORY_XLSX, STARTER_CSV
+    from migrate.inventory import CATEGORIES, inventory_account
+    from migrate.reports.inventory_tables import INVENTORY_XLSX, STARTER_CSV, write_inventory
 
-    net = _Net(options)
     net.precheck()
     folder = out or Path(DEFAULT_REPORTS_DIR) / time.strftime("inventory-%Y%m%d-%H%M%S")
 
@@ -789,14 +633,16 @@ def inventory_command(out: Path | None, **options: Any) -> None:
     paths = write_inventory(folder, inventory)
     distinct = {category: len(inventory.tables[category]) for category in CATEGORIES}
     actions = sum(entry.actions for entry in inventory.scenarios)
-    net.say(
+    say(
+        net,
         f"{len(inventory.scenarios)} scenarios, {actions} actions: "
-        + ", ".join(f"{count} {category}" for category, count in distinct.items())
+        + ", ".join(f"{count} {category}" for category, count in distinct.items()),
     )
-    net.say(f"inventory: {folder / INVENTORY_XLSX} (and inventory*.csv)")
-    net.say(
+    say(net, f"inventory: {folder / INVENTORY_XLSX} (and inventory*.csv)")
+    say(
+        net,
         f"starter sheet: {folder / STARTER_CSV}: fill in new values on the rows to change, "
-        f"delete the others, then run: ivr-migrate plan {folder / STARTER_CSV}"
+        f"delete the others, then run: ivr-migrate plan {folder / STARTER_CSV}",
     )
     if net.as_json:
         summary = {

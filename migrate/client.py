@@ -501,7 +501,7 @@ class ErrorDetails:
         field, messages = next(iter(errors.items()))
         count = sum(len(m) for m in errors.values())
         more = f"; and {count - 1} more" if count > 1 else ""
-        return f"{head} ({field}: {messages[0] if messages else 'invalid'}{more})"
+        return f"{head} ({field}: {messages[0] if messages else 'not valid'}{more})"
 
 
 def parse_error_body(raw: bytes) -> ErrorDetails | None:

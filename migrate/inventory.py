@@ -2,7 +2,7 @@
 
 :func:`build_inventory` is pure over scenario objects (as the search or a GET returns them);
 :func:`take_inventory` pages through an account with the client and feeds it;
-:func:`write_inventory` writes the tables (``migrate/reports/inventory_tables.py``).
+:func:`migrate.reports.inventory_tables.write_inventory` writes the tables.
 
 Tables, one row per distinct value, each with the scenarios that use it and counts:
 
@@ -25,7 +25,6 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final, Protocol
 
 from migrate.config import (
@@ -285,13 +284,6 @@ async def take_inventory(
         if progress is not None:
             progress(len(inventory.scenarios))
     return inventory
-
-
-def write_inventory(folder: Path | str, inventory: Inventory) -> list[Path]:
-    """Write inventory.csv/.xlsx, one CSV per table, inventory-uses.csv and starter-rules.csv."""
-    from migrate.reports.inventory_tables import write_inventory_files
-
-    return write_inventory_files(Path(folder), inventory)
 
 
 def inventory_account(

@@ -20,8 +20,8 @@ from test_engine_support import journal_of, plan, puts_in_log, sandbox, states
 
 from migrate.config import Rate
 from migrate.engine.testhooks import ENV_CRASH_AFTER
-from migrate.journal import RowState
 from migrate.sandbox import RunningSandbox
+from migrate.vocabulary import RowState
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (v2)"}]
 WINDOW = Rate(10, 0.5)

@@ -28,8 +28,9 @@ from migrate.engine import (
     run_status,
 )
 from migrate.errors import ConfigError, JournalError
-from migrate.journal import RowState, compact_json, fingerprint, scenario_fields
 from migrate.sandbox import Faults
+from migrate.vocabulary import RowState
+from transforms.body import compact_json, fingerprint, writable
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (v2)"}]
 
@@ -57,13 +58,13 @@ def test_migration_changes_exactly_the_planned_scenarios_once(tmp_path: Path) ->
                     assert row.state is RowState.UPDATED
                     assert row.planned_body is not None
                     # exactly as planned, key order included
-                    assert compact_json(scenario_fields(stored)) == compact_json(row.planned_body)
+                    assert compact_json(writable(stored)) == compact_json(row.planned_body)
                     assert row.pre_image is not None
                     assert fingerprint(row.pre_image) == fingerprint(before[row.scenario_id])
                 else:
                     assert row.state is RowState.UNCHANGED
                     assert stored == before[row.scenario_id]
-            sheet_rows = {ref["row"] for row in journal.rows() for ref in row.sheet_rows}
+            sheet_rows = {ref.row for row in journal.rows() for ref in row.sheet_refs}
             assert sheet_rows == {2, 3, 4}
             attempts = list(journal.attempts())
             assert {"SEARCH", "GET", "PUT"} <= {a.kind for a in attempts}
@@ -144,9 +145,7 @@ def test_conflict_and_rollback(tmp_path: Path) -> None:
             assert restored is not None and original is not None
             # byte for byte: same fields, same values, same key order in the script
             assert json.dumps(restored["script"]) == json.dumps(original["script"])
-            assert compact_json(scenario_fields(restored)) == compact_json(
-                scenario_fields(original)
-            )
+            assert compact_json(writable(restored)) == compact_json(writable(original))
         kept = running.scenario(edited_after_apply)
         assert kept is not None and kept["name"] == "renamed by a colleague"
         assert states(prepared.run_dir)[edited_after_apply] == "rollback_conflict"

@@ -17,9 +17,9 @@ from test_engine_support import (
 
 from migrate.config import Rate
 from migrate.engine import apply_run
-from migrate.journal import RowState
 from migrate.retry import RetryPolicy
 from migrate.sandbox.requestlog import DROPPED_AFTER
+from migrate.vocabulary import RowState
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (v2)"}]
 

@@ -22,9 +22,8 @@ from migrate.inventory import (
     build_inventory,
     take_inventory,
     url_host,
-    write_inventory,
 )
-from migrate.reports.inventory_tables import MAX_LISTED, STARTER_CSV, table_csv
+from migrate.reports.inventory_tables import MAX_LISTED, STARTER_CSV, table_csv, write_inventory
 from migrate.reports.safety import is_formula_like
 from migrate.sandbox import bundled_seed_dir
 from migrate.sheet import read_sheet
@@ -195,7 +194,7 @@ def test_written_files_and_tables(tmp_path: Path) -> None:
         "description",
         "last_used",
         "created",
-        "updated",
+        "last_updated",
         "actions",
     ]
     assert len(scenarios) == 8

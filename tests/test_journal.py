@@ -10,15 +10,22 @@ import pytest
 
 from migrate.errors import JournalError
 from migrate.journal import (
-    AttemptKind,
     Journal,
-    Operation,
-    PlannedRow,
-    RowState,
-    canonical_json,
-    fingerprint,
-    scenario_fields,
+    in_flight_write,
+    replan_write,
+    rows_write,
+    state_write,
 )
+from migrate.vocabulary import (
+    AttemptKind,
+    Operation,
+    PlannedChange,
+    PlannedRow,
+    Problem,
+    RowState,
+    SheetRef,
+)
+from transforms.body import canonical_json, fingerprint, writable
 
 BODY = {
     "id": "A1",
@@ -35,29 +42,13 @@ def planned(scenario_id: str, state: RowState = RowState.PLANNED) -> PlannedRow:
     return PlannedRow(
         scenario_id=scenario_id,
         name="Welcome",
-        sheet_rows=[
-            {
-                "file": "s.csv",
-                "row": 2,
-                "target": scenario_id,
-                "rule": "rename",
-                "params": {"name": "{name} 2"},
-                "cells": {"name": "{name} 2"},
-            }
+        sheet_refs=[
+            SheetRef("s.csv", 2, scenario_id, "rename", {"name": "{name} 2"}, {"name": "{name} 2"})
         ],
         state=state,
         read_body={**BODY, "id": scenario_id},
         planned_body=after if state is RowState.PLANNED else None,
-        changes=[
-            {
-                "action_path": "",
-                "field": "name",
-                "path": "name",
-                "before": "Welcome",
-                "after": "Welcome 2",
-                "rule": "rename",
-            }
-        ],
+        changes=[PlannedChange("", "name", "Welcome", "Welcome 2", "rename", 2)],
     )
 
 
@@ -79,7 +70,7 @@ def test_fingerprint_ignores_read_only_fields_key_order_and_nulls() -> None:
     assert fingerprint(reordered) == fingerprint(BODY)
     assert fingerprint({**BODY, "name": "Other"}) != fingerprint(BODY)
     assert fingerprint({**BODY, "record": False}) != fingerprint(BODY)
-    assert list(scenario_fields(BODY)) == ["name", "description", "script"]
+    assert list(writable(BODY)) == ["name", "description", "script"]
     assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
 
 
@@ -88,23 +79,23 @@ def test_created_journal_is_wal_with_full_sync_and_metadata(journal: Journal) ->
     assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     meta = journal.metadata()
     assert meta["run_id"] == "r1"
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == "2"
     journal.set_metadata({"run_id": "r1", "finished": "yes"})
     assert journal.metadata()["finished"] == "yes"
 
 
 def test_every_row_has_exactly_one_state_and_transitions_are_kept(journal: Journal) -> None:
-    journal.add_rows([planned("A"), planned("B"), planned("C", RowState.UNCHANGED)])
+    journal.commit(rows_write([planned("A"), planned("B"), planned("C", RowState.UNCHANGED)]))
     counts = journal.counts()
     assert counts["planned"] == 2 and counts["unchanged"] == 1
     assert set(counts) == {str(s) for s in RowState}
     assert sum(counts.values()) == journal.total() == 3
 
     first = next(journal.rows([RowState.PLANNED]))
-    journal.mark_in_flight(first.id, first.read_body, Operation.APPLY)
+    journal.commit(in_flight_write(first.id, first.read_body, Operation.APPLY))
     assert journal.row(first.id).state is RowState.IN_FLIGHT
     assert journal.row(first.id).pre_image == first.read_body
-    journal.set_state(first.id, RowState.UPDATED, Operation.APPLY, http_status=200)
+    journal.commit(state_write(first.id, RowState.UPDATED, Operation.APPLY, http_status=200))
     row = journal.row(first.id)
     assert row.state is RowState.UPDATED and row.http_status == 200
     assert row.pre_fingerprint == fingerprint(BODY)
@@ -117,7 +108,7 @@ def test_every_row_has_exactly_one_state_and_transitions_are_kept(journal: Journ
 
 
 def test_rows_are_paged_in_plan_order_and_filtered(journal: Journal) -> None:
-    journal.add_rows([planned(f"S{i:04d}") for i in range(1203)])
+    journal.commit(rows_write([planned(f"S{i:04d}") for i in range(1203)]))
     ids = [r.scenario_id for r in journal.rows(bodies=False)]
     assert ids == [f"S{i:04d}" for i in range(1203)]
     light = next(journal.rows(bodies=False))
@@ -127,12 +118,16 @@ def test_rows_are_paged_in_plan_order_and_filtered(journal: Journal) -> None:
 
 
 def test_failed_rows_keep_retryable_and_validation_errors(journal: Journal) -> None:
-    journal.add_rows([planned("A"), planned("B")])
+    journal.commit(rows_write([planned("A"), planned("B")]))
     a, b = journal.rows()
-    journal.set_state(a.id, RowState.FAILED, Operation.APPLY, retryable=True, error_class="X")
-    errors = [{"path": "script[0].say", "message": "must not be blank"}]
-    journal.set_state(
-        b.id, RowState.FAILED, Operation.APPLY, retryable=False, validation_errors=errors
+    journal.commit(
+        state_write(a.id, RowState.FAILED, Operation.APPLY, retryable=True, error_class="X")
+    )
+    errors = [Problem("script[0].say", "must not be blank")]
+    journal.commit(
+        state_write(
+            b.id, RowState.FAILED, Operation.APPLY, retryable=False, validation_errors=errors
+        )
     )
     assert [r.scenario_id for r in journal.rows([RowState.FAILED], retryable=True)] == ["A"]
     assert journal.row(b.id).validation_errors == errors
@@ -142,7 +137,7 @@ def test_failed_rows_keep_retryable_and_validation_errors(journal: Journal) -> N
 def test_attempts_are_buffered_then_written_with_the_next_transaction(
     journal: Journal, tmp_path: Path
 ) -> None:
-    journal.add_rows([planned("A")])
+    journal.commit(rows_write([planned("A")]))
     row = next(journal.rows())
     for status in (429, 200):
         journal.record_attempt(
@@ -157,7 +152,7 @@ def test_attempts_are_buffered_then_written_with_the_next_transaction(
             status=status,
             error_class="RateLimited" if status == 429 else None,
         )
-    journal.set_state(row.id, RowState.UPDATED, Operation.APPLY)
+    journal.commit(state_write(row.id, RowState.UPDATED, Operation.APPLY))
     other = sqlite3.connect(tmp_path / "journal.sqlite")
     assert other.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 2
     other.close()
@@ -167,7 +162,7 @@ def test_attempts_are_buffered_then_written_with_the_next_transaction(
 
 
 def test_reopen_and_refuse_what_is_not_a_journal(journal: Journal, tmp_path: Path) -> None:
-    journal.add_rows([planned("A")])
+    journal.commit(rows_write([planned("A")]))
     journal.close()
     with Journal.open(tmp_path / "journal.sqlite") as again:
         assert again.counts()["planned"] == 1
@@ -182,26 +177,27 @@ def test_reopen_and_refuse_what_is_not_a_journal(journal: Journal, tmp_path: Pat
 
 
 def test_one_writer_per_run_folder(journal: Journal, tmp_path: Path) -> None:
-    journal.lock()
+    journal.lock("apply")
     second = Journal.open(tmp_path / "journal.sqlite")
-    with pytest.raises(JournalError, match="in use"):
-        second.lock()
+    with pytest.raises(JournalError, match="in use by ivr-migrate apply"):
+        second.lock("rollback")
     second.close()
     journal.close()
+    assert (tmp_path / "run.lock").read_text() == ""  # a clean exit leaves no pid behind
     third = Journal.open(tmp_path / "journal.sqlite")
-    third.lock()
+    assert third.lock("apply").previous is None
     third.close()
 
 
 def test_replan_replaces_the_plan_and_forgets_the_pre_image(journal: Journal) -> None:
-    journal.add_rows([planned("A")])
+    journal.commit(rows_write([planned("A")]))
     row = next(journal.rows())
-    journal.mark_in_flight(row.id, row.read_body, Operation.APPLY)
-    journal.set_state(row.id, RowState.CONFLICT, Operation.APPLY)
+    journal.commit(in_flight_write(row.id, row.read_body, Operation.APPLY))
+    journal.commit(state_write(row.id, RowState.CONFLICT, Operation.APPLY))
     fresh = planned("A")
     assert fresh.read_body is not None
     fresh.read_body["description"] = "edited by someone"
-    journal.replan_row(row.id, fresh)
+    journal.commit(replan_write(row.id, fresh))
     again = journal.row(row.id)
     assert again.state is RowState.PLANNED
     assert again.pre_image is None

@@ -27,10 +27,10 @@ from test_engine_support import NO_SIGNALS, connect, journal_of, plan, sandbox
 
 from migrate.config import Rate
 from migrate.engine import apply_run
-from migrate.journal import fingerprint
 from migrate.retry import RetryPolicy
 from migrate.sandbox import Faults
 from migrate.sandbox.requestlog import DROPPED_AFTER, HUNG
+from transforms.body import fingerprint
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (faults)"}]
 SERVER_WINDOW = Rate(10, 0.5)

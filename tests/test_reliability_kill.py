@@ -27,8 +27,8 @@ from test_engine_support import journal_of, plan, puts_in_log, sandbox, states
 
 from migrate.config import Rate
 from migrate.engine.testhooks import ENV_CRASH_AFTER
-from migrate.journal import fingerprint
 from migrate.sandbox import RunningSandbox
+from transforms.body import fingerprint
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (kill-9)"}]
 #: Compressed write limit: 10 writes per 0.5 s on both sides.

@@ -69,11 +69,11 @@ def test_failures_csv_replans_exactly_the_conflicted_rows(
         rows = list(journal.rows())
     assert [r.scenario_id for r in rows] == [ORDER_STATUS]
     assert [str(r.state) for r in rows] == ["planned"]
-    assert [(s["rule"], s["cells"]) for s in rows[0].sheet_rows] == [
-        (s["rule"], s["cells"]) for s in original.sheet_rows
+    assert [(s.rule, s.cells) for s in rows[0].sheet_refs] == [
+        (s.rule, s.cells) for s in original.sheet_refs
     ]
-    assert [(c["path"], c["before"], c["after"]) for c in rows[0].changes] == [
-        (c["path"], c["before"], c["after"]) for c in original.changes
+    assert [(c.path, c.before, c.after) for c in rows[0].changes] == [
+        (c.path, c.before, c.after) for c in original.changes
     ]
 
 

@@ -9,18 +9,20 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from migrate.journal import (
-    JOURNAL_FILE,
-    AttemptKind,
-    Journal,
-    Operation,
-    PlannedRow,
-    RowState,
-    fingerprint,
-)
+from migrate.journal import JOURNAL_FILE, Journal, in_flight_write, rows_write, state_write
 from migrate.reports import report_data_from_journal, report_data_from_run, write_reports
 from migrate.reports.data import REPLAN_STATES
 from migrate.sheet import SheetRow, read_sheet
+from migrate.vocabulary import (
+    AttemptKind,
+    Operation,
+    PlannedChange,
+    PlannedRow,
+    Problem,
+    RowState,
+    SheetRef,
+)
+from transforms.body import fingerprint
 
 T0 = 1_771_236_000.0
 SHEET = (
@@ -31,17 +33,17 @@ SHEET = (
 )
 
 
-def sheet_ref(row: SheetRow) -> dict[str, Any]:
-    """A sheet row as the engine journals it (keys of the journal's SheetRowRef)."""
-    return {
-        "file": row.file,
-        "row": row.row,
-        "target": str(row.target),
-        "rule": row.rule,
-        "params": json.loads(json.dumps(row.params, default=str)),
-        "cells": dict(row.cells),
-        "note": row.note,
-    }
+def sheet_ref(row: SheetRow) -> SheetRef:
+    """A sheet row as the engine journals it."""
+    return SheetRef(
+        file=row.file,
+        row=row.row,
+        target=str(row.target),
+        rule=row.rule,
+        params=json.loads(json.dumps(row.params, default=str)),
+        cells=dict(row.cells),
+        note=row.note,
+    )
 
 
 def body(name: str, sender: str) -> dict[str, Any]:
@@ -90,15 +92,10 @@ def build_journal(folder: Path) -> Journal:
         read = body(f"=Scenario {n}", "Nordlicht")
         new = body(f"=Scenario {n}", "NordBrand")
         rows = [sheet_ref(step) for step in steps]
-        common = {"scenario_id": _id(n), "name": read["name"], "sheet_rows": rows}
-        change = {
-            "action_path": "script[0]",
-            "field": "sendSms.from",
-            "path": "script[0].sendSms.from",
-            "before": "Nordlicht",
-            "after": "NordBrand",
-            "rule": "sms-sender",
-        }
+        common = {"scenario_id": _id(n), "name": read["name"], "sheet_refs": rows}
+        change = PlannedChange(
+            "script[0]", "sendSms.from", "Nordlicht", "NordBrand", "sms-sender", 2
+        )
         if outcome == "unchanged":
             planned.append(PlannedRow(**common, state=RowState.UNCHANGED, read_body=read))
         elif outcome == "invalid":
@@ -109,7 +106,7 @@ def build_journal(folder: Path) -> Journal:
                     read_body=read,
                     planned_body=new,
                     changes=[change],
-                    validation_errors=[{"path": "script[0].sendSms.from", "message": "too long"}],
+                    validation_errors=[Problem("script[0].sendSms.from", "too long")],
                 )
             )
         elif outcome == "not_found":
@@ -117,7 +114,7 @@ def build_journal(folder: Path) -> Journal:
                 PlannedRow(
                     scenario_id=_id(n),
                     name=None,
-                    sheet_rows=rows,
+                    sheet_refs=rows,
                     state=RowState.NOT_FOUND,
                     http_status=404,
                     error_class="NotFound",
@@ -134,7 +131,7 @@ def build_journal(folder: Path) -> Journal:
                     changes=[change],
                 )
             )
-    journal.add_rows(planned)
+    journal.commit(rows_write(planned))
     journal.set_metadata({"plan_finished_at": str(T0 + 5), "apply_started_at": str(T0 + 10)})
     ids = {record.scenario_id: record.id for record in journal.rows(bodies=False)}
     clock = T0 + 10
@@ -144,11 +141,15 @@ def build_journal(folder: Path) -> Journal:
             continue
         new = body(f"=Scenario {n}", "NordBrand")
         if outcome == "conflict":
-            journal.set_state(
-                row_id, RowState.CONFLICT, Operation.APPLY, error_text="changed since the plan"
+            journal.commit(
+                state_write(
+                    row_id, RowState.CONFLICT, Operation.APPLY, error_text="changed since the plan"
+                )
             )
             continue
-        journal.mark_in_flight(row_id, body(f"=Scenario {n}", "Nordlicht"), Operation.APPLY)
+        journal.commit(
+            in_flight_write(row_id, body(f"=Scenario {n}", "Nordlicht"), Operation.APPLY)
+        )
         clock += 10
         status = {"failed_retryable": 503, "failed_permanent": 400}.get(outcome, 200)
         if outcome == "updated":
@@ -157,27 +158,31 @@ def build_journal(folder: Path) -> Journal:
         if outcome == "in_flight":
             continue
         if outcome.startswith("failed"):
-            journal.set_state(
-                row_id,
-                RowState.FAILED,
-                Operation.APPLY,
-                retryable=outcome == "failed_retryable",
-                http_status=status,
-                error_class="ServerError" if status == 503 else "BadRequest",
-                error_text=f'=HYPERLINK("x") status {status}',
+            journal.commit(
+                state_write(
+                    row_id,
+                    RowState.FAILED,
+                    Operation.APPLY,
+                    retryable=outcome == "failed_retryable",
+                    http_status=status,
+                    error_class="ServerError" if status == 503 else "BadRequest",
+                    error_text=f'=HYPERLINK("x") status {status}',
+                )
             )
             continue
-        journal.set_state(
-            row_id, RowState.UPDATED, Operation.APPLY, final_fingerprint=fingerprint(new)
+        journal.commit(
+            state_write(
+                row_id, RowState.UPDATED, Operation.APPLY, final_fingerprint=fingerprint(new)
+            )
         )
     journal.set_metadata({"apply_finished_at": str(clock + 1)})
     journal.set_metadata({"rollback_started_at": str(clock + 2)})
     for n, state in ((8, RowState.ROLLED_BACK), (9, RowState.ROLLBACK_CONFLICT)):
         row_id = ids[_id(n)]
         if state == RowState.ROLLED_BACK:
-            journal.mark_in_flight(row_id, None, Operation.ROLLBACK)
+            journal.commit(in_flight_write(row_id, None, Operation.ROLLBACK))
             put(journal, row_id, _id(n), clock + 3, 200)
-        journal.set_state(row_id, state, Operation.ROLLBACK)
+        journal.commit(state_write(row_id, state, Operation.ROLLBACK))
     journal.set_metadata({"rollback_finished_at": str(clock + 4)})
     journal.flush()
     return journal
@@ -240,7 +245,7 @@ def test_changes_match_the_journal(run_folder: Path) -> None:
     changes = read_csv(files.changes)
     with Journal.open(run_folder / JOURNAL_FILE) as journal:
         expected = [
-            (r.scenario_id, c["action_path"], c["field"], c["before"], c["after"], c["rule"])
+            (r.scenario_id, c.action_path, c.field, c.before, c.after, c.rule)
             for r in journal.rows(bodies=False)
             for c in r.changes
         ]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from transforms import model
+from transforms.body import READ_ONLY_FIELDS
 from transforms.formats import check_url
 from transforms.validate_actions import IDENTIFYING_KEYS, check_action
 from transforms.validate_fields import (
@@ -51,8 +52,6 @@ REQUEST_FIELDS: Final = (
     "notifyContentType",
     "record",
 )
-#: Fields only the server sets; tolerated in requests (clients echo them), expected in responses.
-READ_ONLY_FIELDS: Final = ("id", "createTime", "updateTime", "lastUsageDate")
 NOTIFY_CONTENT_TYPES: Final = ("application/json", "application/xml")
 #: Path of a problem with the body as a whole (not an object).
 BODY_PATH: Final = "body"

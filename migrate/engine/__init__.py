@@ -1,11 +1,11 @@
 """The migration engine: plan, apply, retry, rollback and status of a run.
 
 Core functions take typed values and return a :class:`Tally` (or :class:`RunStatus`); they
-never print or exit. Progress is reported through a callback. See ``migrate/journal.py`` for
-the journal they keep in the run folder.
+never print, exit or start a sandbox. Progress is reported through a callback. The journal they
+keep in the run folder is ``migrate/journal``; the run's vocabulary is ``migrate/vocabulary.py``.
 """
 
-from migrate.engine.apply import apply_run, retry_run
+from migrate.engine.operations import APPLY, RETRY, RETRY_ALL, ROLLBACK, OperationSpec
 from migrate.engine.options import (
     ApplyOptions,
     Connection,
@@ -15,20 +15,25 @@ from migrate.engine.options import (
     Tally,
 )
 from migrate.engine.plan import PreparedRun, discard_run_folder, plan_run, prepare_run
-from migrate.engine.rollback import rollback_run
-from migrate.engine.runfolder import SANDBOX_DB, resolve_run
+from migrate.engine.runfolder import resolve_run
 from migrate.engine.status import RunStatus, run_status
+from migrate.engine.writes import TargetMismatch, apply_run, retry_run, rollback_run
 
 __all__ = [
-    "SANDBOX_DB",
+    "APPLY",
+    "RETRY",
+    "RETRY_ALL",
+    "ROLLBACK",
     "ApplyOptions",
     "Connection",
     "FailureLimit",
+    "OperationSpec",
     "PreparedRun",
     "ProgressCallback",
     "ProgressEvent",
     "RunStatus",
     "Tally",
+    "TargetMismatch",
     "apply_run",
     "discard_run_folder",
     "plan_run",

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from migrate.config import (
     DEFAULT_CONCURRENCY,
@@ -18,8 +18,8 @@ from migrate.config import (
     Rate,
 )
 from migrate.errors import ConfigError
-from migrate.journal import RowState
 from migrate.retry import DEFAULT_RETRY, RetryPolicy
+from migrate.vocabulary import PROBLEM_STATES, RowState, tally_line
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,15 @@ class Connection:
     write_rate: Rate = DEFAULT_WRITE_RATE
     concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT
-    #: True when the base URL is the embedded sandbox (recorded in the run's metadata).
-    sandbox: bool = False
     retry: RetryPolicy = DEFAULT_RETRY
+    #: Which account this is, recorded in a run's metadata and checked when the run is
+    #: continued: the base URL unless the caller names it otherwise (the embedded sandbox,
+    #: whose loopback URL changes at every start).
+    target: str = ""
 
     def __post_init__(self) -> None:
+        if not self.target:
+            object.__setattr__(self, "target", self.base_url)
         if self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1, not {self.concurrency}")
         if self.timeout <= 0:
@@ -119,46 +123,6 @@ def no_progress(event: ProgressEvent) -> None:
     """The default progress callback: nothing."""
 
 
-#: Order of states in tally lines.
-TALLY_ORDER: Final = (
-    RowState.UPDATED,
-    RowState.PLANNED,
-    RowState.ROLLED_BACK,
-    RowState.UNCHANGED,
-    RowState.INVALID,
-    RowState.NOT_FOUND,
-    RowState.FAILED,
-    RowState.CONFLICT,
-    RowState.ROLLBACK_CONFLICT,
-    RowState.IN_FLIGHT,
-)
-
-#: Per operation, the states that make the exit code 1.
-BAD_STATES: Final[dict[str, frozenset[RowState]]] = {
-    "plan": frozenset({RowState.INVALID, RowState.NOT_FOUND, RowState.FAILED}),
-    "apply": frozenset(
-        {
-            RowState.INVALID,
-            RowState.NOT_FOUND,
-            RowState.FAILED,
-            RowState.CONFLICT,
-            RowState.IN_FLIGHT,
-        }
-    ),
-    "rollback": frozenset({RowState.ROLLBACK_CONFLICT, RowState.IN_FLIGHT}),
-}
-
-
-def tally_line(counts: Mapping[str, int]) -> str:
-    """``812 updated, 40 unchanged, 3 failed, 1 conflict``."""
-    parts = [
-        f"{counts[str(state)]} {str(state).replace('_', ' ')}"
-        for state in TALLY_ORDER
-        if counts.get(str(state))
-    ]
-    return ", ".join(parts) if parts else "no rows"
-
-
 @dataclass
 class Tally:
     """The outcome of one ``plan``/``apply``/``retry``/``rollback`` invocation."""
@@ -167,7 +131,7 @@ class Tally:
     run_dir: Path
     run_id: str
     #: Rows per state over the whole run, after this invocation.
-    counts: dict[str, int]
+    counts: Mapping[str, int]
     #: Outcomes decided by this invocation, by state.
     this_run: dict[str, int] = field(default_factory=dict)
     #: A rail that stopped the run early (canary, limit, max-failures), or ``None``.
@@ -176,19 +140,19 @@ class Tally:
     elapsed: float = 0.0
     puts: int = 0
     rate_limited: int = 0
-    #: Rows ``updated`` that a rollback could not restore this time (still ``updated``).
-    not_restored: int = 0
+    #: Rows this invocation handed back unfinished (a rollback that could not restore a row).
+    unfinished: int = 0
     #: ``plan`` only: rows to write and the minimum time the write limit allows for them.
     planned: int = 0
     eta_seconds: float | None = None
 
+    #: States that make the exit code 1 (the operation's; :data:`PROBLEM_STATES` for plan).
+    problems: frozenset[RowState] = PROBLEM_STATES
+
     @property
     def ok(self) -> bool:
-        """Every row the operation is about ended well."""
-        bad = BAD_STATES["apply" if self.operation == "retry" else self.operation]
-        if any(self.counts.get(str(state)) for state in bad):
-            return False
-        return not self.not_restored
+        """No row in a problem state, none left unfinished (exit code 0)."""
+        return not self.unfinished and not any(self.counts.get(s) for s in self.problems)
 
     def line(self) -> str:
         return tally_line(self.counts)
@@ -206,6 +170,6 @@ class Tally:
             "elapsed_seconds": round(self.elapsed, 3),
             "puts": self.puts,
             "rate_limited": self.rate_limited,
-            "planned": self.planned,
+            "planned_writes": self.planned,
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
         }

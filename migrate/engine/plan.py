@@ -32,34 +32,20 @@ from migrate.engine.pool import Aborted, Stop, run_pool, signals_stop
 from migrate.engine.runfolder import copy_sheet, create_run_folder, now_iso
 from migrate.engine.session import AttemptStats, attempt_context, check_connection, open_client
 from migrate.errors import ApiError, NotFound, UsageError
-from migrate.journal import (
-    JOURNAL_FILE,
-    LOCK_FILE,
-    META_BASE_URL,
-    META_CONCURRENCY,
-    META_CREATED_AT,
-    META_OPERATOR,
-    META_PLAN_FINISHED_AT,
-    META_READ_RATE,
-    META_RUN_ID,
-    META_SANDBOX,
-    META_SHEET_COPY,
-    META_SHEET_NAME,
-    META_SHEET_SHA256,
-    META_TOOL_VERSION,
-    META_WRITE_RATE,
-    AttemptKind,
-    GroupCommit,
-    Journal,
-    Operation,
-    PlannedRow,
-    RowState,
-    fingerprint,
-    rows_write,
-    scenario_fields,
-)
+from migrate.journal import JOURNAL_FILE, LOCK_FILE, GroupCommit, Journal, rows_write
 from migrate.sheet import SheetRow, read_sheet
-from transforms.rules.base import RuleError, apply_rules
+from migrate.vocabulary import (
+    AttemptKind,
+    Meta,
+    Operation,
+    PlannedChange,
+    PlannedRow,
+    Problem,
+    RowState,
+    SheetRef,
+)
+from transforms.body import fingerprint, writable
+from transforms.rules.base import RuleError, copy_tree, get_rule
 from transforms.validate import validate_scenario
 
 #: Plan results journaled per transaction.
@@ -117,17 +103,17 @@ def plan_run(
     return asyncio.run(_plan(prepared, connection, progress, handle_signals))
 
 
-def sheet_ref(row: SheetRow) -> dict[str, Any]:
+def sheet_ref(row: SheetRow) -> SheetRef:
     """What the journal keeps of a sheet row: enough to re-plan it and to write it back."""
-    return {
-        "file": row.file,
-        "row": row.row,
-        "target": str(row.target),
-        "rule": row.rule,
-        "params": _plain(row.params),
-        "cells": dict(row.cells),
-        "note": row.note,
-    }
+    return SheetRef(
+        file=row.file,
+        row=row.row,
+        target=str(row.target),
+        rule=row.rule,
+        params=_plain(row.params),
+        cells=row.cells,
+        note=row.note,
+    )
 
 
 _PLAIN_TYPES: Final = (str, bool, int, float, type(None))
@@ -160,22 +146,23 @@ async def _plan(
         journal = Journal.create(
             prepared.run_dir / JOURNAL_FILE,
             {
-                META_RUN_ID: prepared.run_id,
-                META_TOOL_VERSION: __version__,
-                META_OPERATOR: _operator(),
-                META_BASE_URL: connection.base_url,
-                META_SANDBOX: "true" if connection.sandbox else "false",
-                META_SHEET_NAME: prepared.sheet_path.name,
-                META_SHEET_COPY: prepared.sheet_copy,
-                META_SHEET_SHA256: prepared.sheet_sha256,
-                META_CREATED_AT: now_iso(),
-                META_WRITE_RATE: str(connection.write_rate),
-                META_READ_RATE: str(connection.read_rate),
-                META_CONCURRENCY: str(connection.concurrency),
+                Meta.RUN_ID: prepared.run_id,
+                Meta.TOOL_VERSION: __version__,
+                Meta.OPERATOR: _operator(),
+                Meta.BASE_URL: connection.base_url,
+                Meta.TARGET: connection.target,
+                Meta.SHEET_NAME: prepared.sheet_path.name,
+                Meta.SHEET_COPY: prepared.sheet_copy,
+                Meta.SHEET_SHA256: prepared.sheet_sha256,
+                Meta.CREATED_AT: now_iso(),
+                Meta.PLAN_STARTED_AT: now_iso(),
+                Meta.WRITE_RATE: str(connection.write_rate),
+                Meta.READ_RATE: str(connection.read_rate),
+                Meta.CONCURRENCY: str(connection.concurrency),
             },
         )
         try:
-            journal.lock()
+            journal.lock(str(Operation.PLAN))
             stats = AttemptStats()
             async with open_client(connection, journal, Operation.PLAN, stats) as client:
                 try:
@@ -200,11 +187,11 @@ async def _plan(
                     await planner.commit.drain()
                     planner.commit.close()
             if not stop.requested:
-                journal.set_metadata({META_PLAN_FINISHED_AT: now_iso()})
+                journal.set_metadata({Meta.PLAN_FINISHED_AT: now_iso()})
             counts = journal.counts()
             planned = counts[RowState.PLANNED]
             return Tally(
-                operation="plan",
+                operation=str(Operation.PLAN),
                 run_dir=prepared.run_dir,
                 run_id=prepared.run_id,
                 counts=counts,
@@ -247,7 +234,7 @@ async def _expand_targets(
                 if hits and scenario_id:
                     matched[scenario_id] = (name, hits)
                 if seen % 50 == 0:
-                    progress(ProgressEvent("plan", "search", seen, None, {}))
+                    progress(ProgressEvent(Operation.PLAN, "search", seen, None, {}))
                 if stop.requested:
                     break
     targets: dict[str, _Target] = {}
@@ -263,53 +250,51 @@ async def _expand_targets(
     return list(targets.values())
 
 
-def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[dict[str, Any]]) -> PlannedRow:
-    """Apply the rules of ``refs`` in order to ``body`` and validate the result."""
+def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[SheetRef]) -> PlannedRow:
+    """Apply the rules of ``refs`` in order to ``body`` and validate the result.
+
+    The planned body is the scenario as read, minus its read-only fields, with the rules'
+    edits: keys the tool does not model go back unchanged (the PUT replaces the whole scenario).
+    """
     name = body.get("name")
     row = PlannedRow(scenario_id, name if isinstance(name, str) else None, refs, RowState.PLANNED)
     row.read_body = dict(body)
-    steps = [(ref["rule"], ref["params"]) for ref in refs]
+    work: dict[str, Any] = copy_tree(writable(body))
     try:
-        result = apply_rules(body, steps)
+        for ref in refs:
+            row.changes.extend(
+                PlannedChange(c.action_path, c.field, c.before, c.after, c.rule, ref.row)
+                for c in get_rule(ref.rule).body(work, dict(ref.params))
+            )
     except RuleError as exc:
         row.state = RowState.INVALID
+        row.changes = []
         row.error_class = "RuleError"
         row.error_text = str(exc)
         return row
     except Exception as exc:  # a broken rule must not stop the other rows
         row.state = RowState.FAILED
+        row.changes = []
         row.retryable = False
         row.error_class = type(exc).__name__
         row.error_text = f"a rule failed on this scenario: {exc!r}"
         return row
-    planned = scenario_fields(result.scenario)
-    row.changes = [
-        {
-            "action_path": change.action_path,
-            "field": change.field,
-            "path": change.path,
-            "before": change.before,
-            "after": change.after,
-            "rule": change.rule,
-        }
-        for change in result.changes
-    ]
     row.read_fingerprint = fingerprint(body)
-    if not result.changes:
+    if not row.changes:
         row.state = RowState.UNCHANGED
         return row
-    row.planned_fingerprint = fingerprint(planned)
+    row.planned_fingerprint = fingerprint(work)
     if row.planned_fingerprint == row.read_fingerprint:
         row.state = RowState.UNCHANGED
         row.changes = []
         row.planned_fingerprint = None
         return row
-    row.planned_body = planned
-    errors = validate_scenario(planned, request=True)
+    row.planned_body = work
+    errors = validate_scenario(work, request=True)
     if errors:
-        before = {str(e) for e in validate_scenario(scenario_fields(body), request=True)}
+        before = {str(e) for e in validate_scenario(writable(body), request=True)}
         row.state = RowState.INVALID
-        row.validation_errors = [{"path": e.path, "message": e.message} for e in errors]
+        row.validation_errors = [Problem(e.path, e.message) for e in errors]
         old = sum(1 for e in errors if str(e) in before)
         row.error_class = "ValidationError"
         row.error_text = f"{len(errors)} validation error(s) in the planned body" + (
@@ -319,7 +304,7 @@ def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[dict[str, A
 
 
 def failed_read(
-    scenario_id: str, name: str | None, refs: list[dict[str, Any]], exc: ApiError
+    scenario_id: str, name: str | None, refs: list[SheetRef], exc: ApiError
 ) -> PlannedRow:
     """The plan of a target whose read failed: ``not_found`` or ``failed`` (retryable)."""
     status = getattr(exc, "status", None)
@@ -346,7 +331,7 @@ class _Planner:
         self,
         journal: Journal,
         client: IvrClient,
-        refs: list[dict[str, Any]],
+        refs: list[SheetRef],
         targets: list[_Target],
         stop: Stop,
         progress: ProgressCallback,
@@ -385,7 +370,7 @@ class _Planner:
         self.done += 1
         await self.flush()
         self.progress(
-            ProgressEvent("plan", "read", self.done, len(self.targets), dict(self.outcomes))
+            ProgressEvent(Operation.PLAN, "read", self.done, len(self.targets), dict(self.outcomes))
         )
 
     async def flush(self, *, final: bool = False) -> None:

@@ -19,7 +19,6 @@ from migrate.journal import JOURNAL_FILE
 #: Free space a run folder needs before we send a write: the journal grows with every row.
 MIN_FREE_BYTES: Final = 64 * 1024 * 1024
 SHEET_COPY_PREFIX: Final = "sheet"
-SANDBOX_DB: Final = "sandbox.sqlite"
 
 
 def now_iso() -> str:

@@ -23,7 +23,8 @@ from migrate.errors import (
     TransportError,
     Unauthorized,
 )
-from migrate.journal import AttemptKind, Journal, Operation
+from migrate.journal import Journal
+from migrate.vocabulary import AttemptKind, Operation
 
 _KIND: ContextVar[AttemptKind | None] = ContextVar("ivr_migrate_attempt_kind", default=None)
 _ROW: ContextVar[int | None] = ContextVar("ivr_migrate_attempt_row", default=None)

@@ -1,4 +1,4 @@
-"""``status``: the tally of a run, from its journal alone (no network)."""
+"""``status``: the tally of a run, from its journal alone (no network, nothing written)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrate.engine.options import BAD_STATES, tally_line
-from migrate.journal import (
-    JOURNAL_FILE,
-    META_APPLY_STARTED_AT,
-    META_ROLLBACK_STARTED_AT,
-    Journal,
-)
+from migrate.journal import JOURNAL_FILE, Journal
+from migrate.vocabulary import PENDING, PROBLEM_STATES, Meta, Operation, tally_line
 
 
 @dataclass
@@ -26,17 +21,18 @@ class RunStatus:
     total: int
 
     @property
-    def phase(self) -> str:
+    def phase(self) -> Operation:
         """The last operation started on the run: plan, apply or rollback."""
-        if self.metadata.get(META_ROLLBACK_STARTED_AT):
-            return "rollback"
-        if self.metadata.get(META_APPLY_STARTED_AT):
-            return "apply"
-        return "plan"
+        if self.metadata.get(Meta.ROLLBACK_STARTED_AT):
+            return Operation.ROLLBACK
+        if self.metadata.get(Meta.APPLY_STARTED_AT):
+            return Operation.APPLY
+        return Operation.PLAN
 
     @property
     def ok(self) -> bool:
-        return not any(self.counts.get(str(state)) for state in BAD_STATES[self.phase])
+        """No row ended badly and none is still waiting for its write."""
+        return not any(self.counts[state] for state in PROBLEM_STATES | PENDING)
 
     def line(self) -> str:
         return tally_line(self.counts)
@@ -44,19 +40,19 @@ class RunStatus:
     def as_json(self) -> dict[str, Any]:
         return {
             "run_dir": str(self.run_dir),
-            "run_id": self.metadata.get("run_id"),
-            "phase": self.phase,
+            "run_id": self.metadata.get(Meta.RUN_ID),
+            "phase": str(self.phase),
             "ok": self.ok,
             "total": self.total,
-            "counts": self.counts,
+            "counts": {str(state): count for state, count in self.counts.items()},
             "attempts": self.attempts,
             "metadata": self.metadata,
         }
 
 
 def run_status(run_dir: Path) -> RunStatus:
-    """Read a run's status; the journal is opened read-only in spirit (nothing is written)."""
-    with Journal.open(run_dir / JOURNAL_FILE) as journal:
+    """Read a run's status; the journal is opened read-only."""
+    with Journal.open(run_dir / JOURNAL_FILE, read_only=True) as journal:
         return RunStatus(
             run_dir=run_dir,
             metadata=journal.metadata(),

@@ -14,36 +14,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from migrate.vocabulary import (
+    PROBLEM_OUTCOMES,
+    PROBLEM_STATES,
+    STATE_ORDER,
+    Outcome,
+    RowState,
+    outcome_of,
+    outcome_sort_key,
+    state_label,
+)
 from transforms.rules.base import change_path
 
-# Row states of DESIGN §6 (plus ``in_flight``, which a run interrupted mid-PUT can show).
-PLANNED: Final = "planned"
-UNCHANGED: Final = "unchanged"
-INVALID: Final = "invalid"
-NOT_FOUND: Final = "not_found"
-IN_FLIGHT: Final = "in_flight"
-UPDATED: Final = "updated"
-CONFLICT: Final = "conflict"
-FAILED: Final = "failed"
-ROLLED_BACK: Final = "rolled_back"
-ROLLBACK_CONFLICT: Final = "rollback_conflict"
+__all__ = ["PROBLEM_OUTCOMES", "PROBLEM_STATES", "STATE_ORDER", "state_label"]
 
-#: Display order of states: successes first, then the rows that need attention.
-STATE_ORDER: Final = (
-    UPDATED,
-    PLANNED,
-    UNCHANGED,
-    ROLLED_BACK,
-    IN_FLIGHT,
-    INVALID,
-    NOT_FOUND,
-    CONFLICT,
-    FAILED,
-    ROLLBACK_CONFLICT,
-)
-
-#: States that end a row badly; the exit code and the report's attention markers use them.
-PROBLEM_STATES: Final = frozenset({INVALID, NOT_FOUND, CONFLICT, FAILED, ROLLBACK_CONFLICT})
+# The states' names, order and sets come from the run's vocabulary; these short names are kept
+# for the report writers.
+PLANNED: Final = RowState.PLANNED
+UNCHANGED: Final = RowState.UNCHANGED
+INVALID: Final = RowState.INVALID
+NOT_FOUND: Final = RowState.NOT_FOUND
+IN_FLIGHT: Final = RowState.IN_FLIGHT
+UPDATED: Final = RowState.UPDATED
+CONFLICT: Final = RowState.CONFLICT
+FAILED: Final = RowState.FAILED
+ROLLED_BACK: Final = RowState.ROLLED_BACK
+ROLLBACK_CONFLICT: Final = RowState.ROLLBACK_CONFLICT
 
 #: States whose rows go to failures.csv: re-planning their original sheet rows is the fix.
 #: ``invalid`` and ``not_found`` are left out (the same rows would fail the same way), and so is
@@ -90,13 +86,7 @@ class ReportRow:
     @property
     def outcome(self) -> str:
         """The state, with failed rows split by whether a retry may help."""
-        if self.state == FAILED:
-            return FAILED_RETRYABLE if self.retryable else FAILED_PERMANENT
-        return self.state
-
-
-FAILED_RETRYABLE: Final = "failed_retryable"
-FAILED_PERMANENT: Final = "failed_permanent"
+        return outcome_of(self.state, self.retryable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,38 +147,10 @@ def public_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def state_label(state: str, *, dry_run: bool = False) -> str:
-    """How a state or outcome reads in a report."""
-    if state == PLANNED:
-        return "would update" if dry_run else "planned (not applied)"
-    return _LABELS.get(state, state.replace("_", " "))
-
-
-_LABELS: Final = {
-    UPDATED: "updated",
-    UNCHANGED: "unchanged",
-    INVALID: "invalid",
-    NOT_FOUND: "not found",
-    IN_FLIGHT: "in flight",
-    CONFLICT: "conflict",
-    FAILED: "failed",
-    FAILED_RETRYABLE: "failed (retryable)",
-    FAILED_PERMANENT: "failed (permanent)",
-    ROLLED_BACK: "rolled back",
-    ROLLBACK_CONFLICT: "rollback conflict",
-}
-
-#: Display order of outcomes (states with failed split in two).
-OUTCOME_ORDER: Final = tuple(
-    item
-    for state in STATE_ORDER
-    for item in ((FAILED_RETRYABLE, FAILED_PERMANENT) if state == FAILED else (state,))
-)
+FAILED_RETRYABLE: Final = Outcome.FAILED_RETRYABLE
+FAILED_PERMANENT: Final = Outcome.FAILED_PERMANENT
 
 
 def sort_key(outcome: str) -> tuple[int, str]:
-    """Order outcomes as :data:`OUTCOME_ORDER`, unknown ones last by name."""
-    try:
-        return (OUTCOME_ORDER.index(outcome), "")
-    except ValueError:
-        return (len(OUTCOME_ORDER), outcome)
+    """Order outcomes as the vocabulary's display order, unknown ones last by name."""
+    return outcome_sort_key(outcome)

@@ -17,7 +17,7 @@ from typing import Final
 from migrate import __version__
 from migrate.reports import charts
 from migrate.reports.data import (
-    PROBLEM_STATES,
+    PROBLEM_OUTCOMES,
     ReportChange,
     ReportData,
     ReportRow,
@@ -26,6 +26,7 @@ from migrate.reports.data import (
 )
 from migrate.reports.safety import MAX_CELL_CHARS, value_text
 from migrate.reports.summary import RunSummary, format_duration, iso_time
+from migrate.vocabulary import Outcome, RowState
 
 MAX_SCENARIOS_PER_OUTCOME: Final = 500
 MAX_CHANGES_PER_SCENARIO: Final = 100
@@ -35,18 +36,18 @@ OPEN_ALL_BELOW: Final = 50
 DIFF_CONTEXT: Final = 120
 MAX_ERROR_CHARS: Final = 2000
 
-OUTCOME_COLOURS: Final = {
-    "updated": "#2e7d32",
-    "planned": "#1565c0",
-    "unchanged": "#78909c",
-    "rolled_back": "#6a1b9a",
-    "in_flight": "#0277bd",
-    "invalid": "#ef6c00",
-    "not_found": "#8d6e63",
-    "conflict": "#c77c02",
-    "failed_retryable": "#e53935",
-    "failed_permanent": "#b71c1c",
-    "rollback_conflict": "#ad1457",
+OUTCOME_COLOURS: Final[dict[str, str]] = {
+    RowState.UPDATED: "#2e7d32",
+    RowState.PLANNED: "#1565c0",
+    RowState.UNCHANGED: "#78909c",
+    RowState.ROLLED_BACK: "#6a1b9a",
+    RowState.IN_FLIGHT: "#0277bd",
+    RowState.INVALID: "#ef6c00",
+    RowState.NOT_FOUND: "#8d6e63",
+    RowState.CONFLICT: "#c77c02",
+    Outcome.FAILED_RETRYABLE: "#e53935",
+    Outcome.FAILED_PERMANENT: "#b71c1c",
+    RowState.ROLLBACK_CONFLICT: "#ad1457",
 }
 DEFAULT_COLOUR: Final = "#546e7a"
 
@@ -202,7 +203,7 @@ def _outcome_section(
     open_all: bool,
 ) -> str:
     shown = rows[:MAX_SCENARIOS_PER_OUTCOME]
-    is_problem = outcome in PROBLEM_STATES or outcome.startswith("failed")
+    is_problem = outcome in PROBLEM_OUTCOMES
     section_open = open_all or (is_problem and len(rows) <= MAX_SCENARIOS_PER_OUTCOME)
     items = "".join(_scenario(row, changes.get(row.scenario_id, []), open_all) for row in shown)
     more = ""

@@ -42,13 +42,22 @@ def scenarios_frame(inventory: Inventory) -> pd.DataFrame:
             "description": cell(entry.description, 200),
             "last_used": cell(entry.last_used),
             "created": cell(entry.created),
-            "updated": cell(entry.updated),
+            "last_updated": cell(entry.updated),
             "actions": entry.actions,
             **{kind: entry.kinds.get(kind, 0) for kind in kinds},
         }
         for entry in inventory.scenarios
     ]
-    columns = ["id", "name", "description", "last_used", "created", "updated", "actions", *kinds]
+    columns = [
+        "id",
+        "name",
+        "description",
+        "last_used",
+        "created",
+        "last_updated",
+        "actions",
+        *kinds,
+    ]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -194,8 +203,9 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     write_csv(frame, path)
 
 
-def write_inventory_files(folder: Path, inventory: Inventory) -> list[Path]:
-    """Write every inventory file into ``folder``; returns their paths."""
+def write_inventory(folder: Path | str, inventory: Inventory) -> list[Path]:
+    """Write inventory.csv/.xlsx, one CSV per table, inventory-uses.csv and starter-rules.csv."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     scenarios = scenarios_frame(inventory)
     tables = {category: usage_frame(inventory, category) for category in CATEGORIES}

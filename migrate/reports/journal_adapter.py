@@ -12,25 +12,32 @@ from functools import lru_cache
 from pathlib import Path
 from sys import intern
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from migrate.reports.data import (
-    INVALID,
     ReportAttempt,
     ReportChange,
     ReportData,
     ReportRow,
     SheetStep,
 )
+from migrate.vocabulary import (
+    PHASE_KEYS,
+    WRITTEN_STATES,
+    Operation,
+    PlannedChange,
+    RowRecord,
+    RowState,
+    SheetRef,
+)
 
 if TYPE_CHECKING:
-    from migrate.journal import Journal, RowRecord
+    from migrate.journal import Journal
     from migrate.reports.summary import RunSummary
     from migrate.reports.write import ReportFiles
 
 #: Phases whose start and end the journal records, in run order.
-PHASES = ("plan", "apply", "rollback")
-_WRITTEN_STATES = frozenset({"updated", "rolled_back", "rollback_conflict"})
+PHASES: Final = tuple(str(operation) for operation in PHASE_KEYS)
 
 
 def report_data_from_journal(journal: Journal) -> ReportData:
@@ -62,7 +69,7 @@ def report_data_from_run(run_folder: Path | str) -> ReportData:
     """Open a run folder's journal read-only-in-spirit (no lock), read it and close it."""
     from migrate.journal import JOURNAL_FILE, Journal
 
-    with Journal.open(Path(run_folder) / JOURNAL_FILE) as journal:
+    with Journal.open(Path(run_folder) / JOURNAL_FILE, read_only=True) as journal:
         return report_data_from_journal(journal)
 
 
@@ -73,15 +80,13 @@ def run_metadata(raw: Mapping[str, str]) -> dict[str, Any]:
     ``started_at`` is when the plan began and ``finished_at`` when the last phase ended.
     """
     meta: dict[str, Any] = {key: _time_or_text(key, value) for key, value in raw.items()}
-    if "plan_started_at" not in meta and isinstance(meta.get("created_at"), float):
-        meta["plan_started_at"] = meta["created_at"]
-    started = [p for p in PHASES if isinstance(meta.get(f"{p}_started_at"), float)]
+    started = [op for op, (key, _) in PHASE_KEYS.items() if isinstance(meta.get(key), float)]
     if started:
         # Phases run in this order; a rollback is the last word even within the same second.
-        meta.setdefault("phase", started[-1])
-        meta.setdefault("started_at", min(meta[f"{p}_started_at"] for p in started))
-    finished = [meta[f"{p}_finished_at"] for p in PHASES if f"{p}_finished_at" in meta]
-    finished = [value for value in finished if isinstance(value, float)]
+        meta.setdefault("phase", str(started[-1]))
+        meta.setdefault("started_at", min(meta[PHASE_KEYS[op][0]] for op in started))
+    ends = [meta.get(end) for _, end in PHASE_KEYS.values()]
+    finished = [value for value in ends if isinstance(value, float)]
     if finished:
         meta.setdefault("finished_at", max(finished))
     return meta
@@ -105,21 +110,18 @@ def _time_or_text(key: str, value: str) -> Any:
 
 
 def _row(record: RowRecord) -> ReportRow:
-    state = str(record.state)
+    state = record.state
     error = record.error_text
-    if not error and state == INVALID and record.validation_errors:
-        error = "\n".join(
-            f"{problem.get('path', '')}: {problem.get('message', '')}"
-            for problem in record.validation_errors
-        )
+    if not error and state is RowState.INVALID and record.validation_errors:
+        error = "\n".join(str(problem) for problem in record.validation_errors)
     after = record.planned_fingerprint
-    if state in _WRITTEN_STATES and record.final_fingerprint:
+    if state in WRITTEN_STATES and record.final_fingerprint:
         after = record.final_fingerprint
     return ReportRow(
         scenario_id=record.scenario_id,
         name=record.name,
         state=state,
-        steps=tuple(_step(sheet_row) for sheet_row in record.sheet_rows),
+        steps=tuple(_step(ref) for ref in record.sheet_refs),
         retryable=record.retryable,
         http_status=record.http_status,
         error_class=record.error_class,
@@ -132,13 +134,11 @@ def _row(record: RowRecord) -> ReportRow:
     )
 
 
-def _step(sheet_row: Mapping[str, Any]) -> SheetStep:
-    cells = sheet_row.get("cells") or {}
-    row_number = sheet_row.get("row")
+def _step(ref: SheetRef) -> SheetStep:
     return SheetStep(
-        rule=intern(str(sheet_row.get("rule", ""))),
-        params=_shared_cells(tuple((str(k), str(v)) for k, v in cells.items())),
-        sheet_row=row_number if isinstance(row_number, int) else None,
+        rule=intern(ref.rule),
+        params=_shared_cells(tuple(ref.cells.items())),
+        sheet_row=ref.row,
     )
 
 
@@ -149,20 +149,20 @@ def _shared_cells(items: tuple[tuple[str, str], ...]) -> Mapping[str, str]:
     return MappingProxyType(dict(items))
 
 
-def _change(scenario_id: str, change: Mapping[str, Any]) -> ReportChange:
+def _change(scenario_id: str, change: PlannedChange) -> ReportChange:
     return ReportChange(
         scenario_id=scenario_id,
-        action_path=intern(str(change.get("action_path", ""))),
-        field=intern(str(change.get("field", ""))),
-        before=change.get("before"),
-        after=change.get("after"),
-        rule=intern(str(change.get("rule", ""))),
+        action_path=intern(change.action_path),
+        field=intern(change.field),
+        before=change.before,
+        after=change.after,
+        rule=intern(change.rule),
     )
 
 
 def is_dry_run(metadata: Mapping[str, Any]) -> bool:
     """A run that was only planned so far: its reports say "would update"."""
-    return metadata.get("phase", "plan") == "plan"
+    return bool(metadata.get("phase", Operation.PLAN) == Operation.PLAN)
 
 
 def write_run_reports(run_folder: Path | str) -> tuple[ReportFiles, RunSummary]:

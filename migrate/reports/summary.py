@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migrate.reports.data import (
-    FAILED,
     PLANNED,
-    PROBLEM_STATES,
+    PROBLEM_OUTCOMES,
     ReportData,
     public_metadata,
     sort_key,
@@ -67,11 +66,7 @@ class RunSummary:
     @property
     def problems(self) -> int:
         """Rows that ended badly."""
-        return sum(
-            count
-            for outcome, count in self.outcomes.items()
-            if outcome in PROBLEM_STATES or outcome.startswith(FAILED)
-        )
+        return sum(count for outcome, count in self.outcomes.items() if outcome in PROBLEM_OUTCOMES)
 
     def label(self, outcome: str) -> str:
         return state_label(outcome, dry_run=self.dry_run)

@@ -1,6 +1,6 @@
 """Rendering the engine's progress events on stderr: a rich bar on a terminal, lines otherwise.
 
-Used by the CLI; the engine itself only calls a :data:`ProgressCallback`.
+The engine only calls a :data:`~migrate.engine.options.ProgressCallback`; these render it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import time
 from types import TracebackType
 from typing import IO, Any, Final
 
-from migrate.engine.options import ProgressEvent, tally_line
+from migrate.engine.options import ProgressEvent
+from migrate.vocabulary import tally_line
 
 #: Seconds between two plain progress lines (no terminal).
 PLAIN_INTERVAL: Final = 5.0
@@ -124,3 +125,28 @@ class RichProgress:
         if not event.counts:
             fields["counts"] = ""
         self._progress.update(self._tasks[key], completed=event.done, total=event.total, **fields)
+
+
+class NoProgress:
+    """Progress off (``--quiet``, ``--no-progress``)."""
+
+    def __call__(self, event: ProgressEvent) -> None:
+        return None
+
+    def __enter__(self) -> NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+Renderer = PlainProgress | RichProgress | NoProgress
+
+
+def renderer(*, quiet: bool, progress: bool | None) -> Renderer:
+    """A bar on a terminal, a line every few seconds otherwise, or nothing."""
+    if quiet or progress is False:
+        return NoProgress()
+    if sys.stderr.isatty():
+        return RichProgress()
+    return PlainProgress()
