@@ -5,8 +5,12 @@ Endpoints (reference §4)::
     GET    /voice/ivr/1/scenarios         search: page, pageSize, name, lastUsageDateSince/Until
     POST   /voice/ivr/1/scenarios         create
     GET    /voice/ivr/1/scenarios/{id}    get one
-    PUT    /voice/ivr/1/scenarios/{id}    full replace of the writable fields
+    PUT    /voice/ivr/1/scenarios/{id}    full replace (``put_replaces``; else a merge)
     DELETE /voice/ivr/1/scenarios/{id}    delete (200, empty body)
+
+Bodies may carry keys the sandbox does not model, at the top level and inside actions (the 2026
+schema forbids no extra property): they are stored and served back as sent. Only the read-only
+fields (``id``, ``createTime``, ``updateTime``, ``lastUsageDate``) are ignored.
 
 Every request to them passes, in order: authentication (401), the account's scope (403 for
 writes of a read-only account), the account's rate limit (429), the faults, then the handler.
@@ -48,7 +52,7 @@ from migrate.sandbox.faults import Faults
 from migrate.sandbox.settings import SandboxConfig
 from migrate.sandbox.state import READ, WRITE, SandboxState
 from migrate.sandbox.store import READ_ONLY_FIELDS, SearchQuery
-from transforms.validate import errors_by_path, validate_scenario
+from transforms.validate import ValidationError, errors_by_path, validate_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +64,8 @@ WRITE_METHODS: Final = frozenset({"PUT", "POST", "DELETE"})
 READ_METHODS: Final = frozenset({"GET", "HEAD"})
 SCENARIO_ID: Final = re.compile(r"^[0-9A-F]{32}$")
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: How ``transforms.validate_fields.unknown_key_message`` starts.
+UNKNOWN_KEY_MESSAGE: Final = "unknown key "
 
 # Keys of per-request values set by the middleware and the handlers.
 _ACCOUNT: Final = web.RequestKey("sandbox_account", Account)
@@ -405,11 +411,20 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _validated(body: Any) -> dict[str, Any]:
-    errors = validate_scenario(body, request=True)
+    errors = [e for e in validate_scenario(body, request=True) if not _is_unmodelled_key(e)]
     if errors:
         raise InfobipError(400, "Request body is not valid", errors_by_path(errors))
     assert isinstance(body, dict)
     return {key: value for key, value in body.items() if key not in READ_ONLY_FIELDS}
+
+
+def _is_unmodelled_key(error: ValidationError) -> bool:
+    """An extra key beside known ones, which the 2026 schema allows and the sandbox stores.
+
+    Only the validator's "unknown key" message: an object with no action key, or one holding
+    two action keys, stays an error. (Until the validator reports extra keys as warnings.)
+    """
+    return error.message.startswith(UNKNOWN_KEY_MESSAGE)
 
 
 # -- admin endpoints ----------------------------------------------------------------------
