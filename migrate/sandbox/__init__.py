@@ -11,8 +11,9 @@
 
 Modules: ``settings`` (``SandboxConfig``), ``auth`` (``Account``, the four schemes), ``store``
 (memory or SQLite), ``seeding`` (seed folder, synthetic clones), ``limits`` (sliding windows),
-``faults`` (``Faults``), ``requestlog`` (``LogEntry``), ``app`` (the HTTP layer, ``create_app``)
-and ``runner`` (``start_sandbox``, ``serve_sandbox``, ``serve_forever``).
+``faults`` (``Faults``), ``faultbodies`` (the ``nested`` and ``huge`` answers), ``requestlog``
+(``LogEntry``), ``app`` (the HTTP layer, ``create_app``) and ``runner`` (``start_sandbox``,
+``serve_sandbox``, ``serve_forever``).
 """
 
 from migrate.sandbox.app import create_app
