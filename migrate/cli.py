@@ -142,7 +142,9 @@ def check_command(sheet_path: str, sheet_name: str | None) -> None:
     default=None,
     help="Address to listen on [default: 127.0.0.1]. Anything but loopback must be explicit.",
 )
-@click.option("--port", type=int, default=8080, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--port", type=int, default=8080, show_default=True, help="TCP port; 0 picks a free one."
+)
 @click.option(
     "--seed",
     "seed_dir",
@@ -156,26 +158,135 @@ def check_command(sheet_path: str, sheet_name: str | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Keep scenarios in this SQLite file across restarts [default: in memory].",
 )
-@click.option("--write-rate", default="6/60s", show_default=True, help="Per account; or none.")
-@click.option("--read-rate", default="none", show_default=True, help="Per account, e.g. 600/60s.")
-@click.option("--key", "keys", multiple=True, metavar="NAME=SECRET", help="API key (App).")
-@click.option("--basic", "basics", multiple=True, metavar="NAME=USER:PASSWORD", help="Basic.")
-@click.option("--token", "tokens", multiple=True, metavar="NAME=TOKEN", help="Bearer/IBSSO.")
-@click.option("--generate", type=click.IntRange(min=0), default=0, help="Add N synthetic clones.")
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added latency.")
-@click.option("--error-rate", "error_rates", multiple=True, metavar="STATUS=RATE")
-@click.option("--hang-rate", type=click.FloatRange(0, 1), default=0.0)
-@click.option("--drop-before-rate", type=click.FloatRange(0, 1), default=0.0)
-@click.option("--drop-after-rate", type=click.FloatRange(0, 1), default=0.0)
-@click.option("--fault-methods", metavar="PUT,POST", help="Faults only for these methods.")
-@click.option("--retry-after/--no-retry-after", default=False, help="Send Retry-After on 429.")
-@click.option("-v", "--verbose", is_flag=True, help="Print every request on stderr.")
+@click.option(
+    "--write-rate",
+    default="6/60s",
+    show_default=True,
+    help="Writes (PUT, POST, DELETE) per account as N/PERIOD, a strict sliding window; or none.",
+)
+@click.option(
+    "--read-rate",
+    default="none",
+    show_default=True,
+    help="Reads (GET) per account as N/PERIOD, e.g. 600/60s; or none.",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    metavar="NAME=SECRET",
+    help="Account NAME accepts API key SECRET (App). Repeat for more; the first is the default.",
+)
+@click.option(
+    "--basic", "basics", multiple=True, metavar="NAME=USER:PASSWORD", help="Basic login of NAME."
+)
+@click.option(
+    "--token", "tokens", multiple=True, metavar="NAME=TOKEN", help="Bearer/IBSSO token of NAME."
+)
+@click.option(
+    "--generate",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Synthetic scenarios (clones of the seed ones) added to each account.",
+)
+@click.option(
+    "--put-replaces/--put-merges",
+    default=True,
+    show_default=True,
+    help="A PUT replaces the whole scenario (keys it leaves out are gone, as on the real API), "
+    "or merges into it.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Milliseconds added to every faulted request.",
+)
+@click.option(
+    "--error-rate",
+    "error_rates",
+    multiple=True,
+    metavar="STATUS=RATE",
+    help="Answer a fraction (0-1) of faulted requests with an HTTP error STATUS, e.g. 503=0.05.",
+)
+@click.option(
+    "--hang-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction (0-1) never answered, nothing stored; logged as hung the moment it hangs.",
+)
+@click.option(
+    "--drop-before-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction (0-1) whose connection closes unanswered before the write is stored.",
+)
+@click.option(
+    "--drop-after-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction (0-1) whose connection closes unanswered after the write is stored.",
+)
+@click.option(
+    "--hold-before-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction (0-1) held open unanswered before the write is stored; logged at once.",
+)
+@click.option(
+    "--hold-after-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction (0-1) held open unanswered after the write is stored; logged at once.",
+)
+@click.option(
+    "--nested-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction (0-1) answered 200 with JSON nested --nested-depth levels deep.",
+)
+@click.option(
+    "--nested-depth",
+    type=click.IntRange(min=1),
+    help="Levels of [ in a --nested-rate answer [default: 100000].",
+)
+@click.option(
+    "--huge-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction (0-1) answered 200 with a streamed JSON body over --huge-body-bytes.",
+)
+@click.option(
+    "--huge-body-bytes",
+    type=click.IntRange(min=1),
+    help="Bytes a --huge-rate answer exceeds [default: 20971520, 20 MiB].",
+)
+@click.option(
+    "--fault-methods",
+    metavar="PUT,POST",
+    help="Comma-separated HTTP methods the faults apply to [default: every method].",
+)
+@click.option(
+    "--retry-after/--no-retry-after",
+    default=False,
+    help="Send Retry-After (whole seconds) with 429; the real API documents none.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Print every request on stderr: method, path, status, outcome, account.",
+)
 @handles_errors
 def sandbox_command(host: str | None, port: int, verbose: bool, **options: Any) -> None:
     """Serve a local emulator of the IVR scenario API until interrupted.
 
     Without --key/--basic/--token it creates an account "demo" with a random API key and prints
-    it. Admin endpoints for tests live under /_sandbox/ (faults, log, put-counts).
+    it. Several accounts (--key eu=K1 --key us=K2) each get their own scenarios and limits.
+    Admin endpoints for tests live under /_sandbox/ (faults, log, put-counts).
+
+    Faults apply to authenticated requests within their limit (of --fault-methods); each gets
+    at most one of them, so the fault rates together must not exceed 1.
     """
     from migrate.sandbox.command import banner, build_config, describe_entry, is_loopback
     from migrate.sandbox.runner import DEFAULT_HOST, RunningSandbox, serve_forever

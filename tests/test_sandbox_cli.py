@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+import click
 import requests
 
 ROOT = "/voice/ivr/1/scenarios"
@@ -123,3 +124,93 @@ def test_a_busy_port_is_a_usage_error() -> None:
 
     assert result.returncode == 2, result.stderr
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_two_accounts_new_faults_and_put_merges_from_the_command_line() -> None:
+    args = ["--key", "eu=eu-key", "--key", "us=us-key", "--write-rate", "1/60s", "--put-merges"]
+    faults = ["--huge-rate", "1", "--huge-body-bytes", "1000", "--fault-methods", "GET"]
+    with sandbox_process(*args, *faults) as (_, banner):
+        base_url = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
+        assert "account eu: 7 scenarios" in banner and "account us: 7 scenarios" in banner
+        url = f"{base_url}{ROOT}/{WELCOME_ID}"
+        eu, us = ({"Authorization": f"App {key}"} for key in ("eu-key", "us-key"))
+        body = {"name": "Renamed", "script": ["hangup"]}
+
+        eu_first = requests.put(url, json=body, headers=eu, timeout=10)
+        eu_second = requests.put(url, json=body, headers=eu, timeout=10)
+        us_first = requests.put(url, json=body, headers=us, timeout=10)
+        huge = requests.get(url, headers=us, timeout=10)
+
+        assert (eu_first.status_code, eu_second.status_code, us_first.status_code) == (
+            200,
+            429,
+            200,
+        )
+        assert eu_first.json()["description"]  # merged: the body left it out, it stayed
+        assert huge.status_code == 200 and len(huge.content) == 1001
+        assert set(huge.json()) == {"padding"}
+
+
+def test_every_sandbox_option_says_what_it_does_and_its_unit() -> None:
+    from click.testing import CliRunner
+
+    from migrate.cli import cli, sandbox_command
+    from migrate.sandbox.faults import DEFAULT_HUGE_BODY_BYTES, DEFAULT_NESTED_DEPTH
+
+    shown = CliRunner().invoke(cli, ["sandbox", "--help"], terminal_width=1000)
+    assert shown.exit_code == 0, shown.output
+    options = {
+        option.opts[0]: option.help or ""
+        for option in sandbox_command.params
+        if isinstance(option, click.Option)
+    }
+    for name, text in options.items():
+        assert len(text) > 10, f"{name} has no help"
+        assert text in shown.output, name
+    units = {
+        "--port": "port",
+        "--write-rate": "N/PERIOD",
+        "--read-rate": "N/PERIOD",
+        "--generate": "scenarios",
+        "--latency-ms": "Milliseconds",
+        "--error-rate": "(0-1)",
+        "--nested-depth": "Levels",
+        "--huge-body-bytes": "Bytes",
+        "--retry-after": "seconds",
+    }
+    fault_rates = [n for n in options if n.endswith("-rate") and n not in units]
+    assert len(fault_rates) == 7  # hang, drop before/after, hold before/after, nested, huge
+    units |= {name: "(0-1)" for name in fault_rates}
+    for name, unit in units.items():
+        assert unit in options[name], f"{name} does not give its unit ({unit})"
+    assert f"[default: {DEFAULT_NESTED_DEPTH}]" in options["--nested-depth"]
+    assert f"[default: {DEFAULT_HUGE_BODY_BYTES}," in options["--huge-body-bytes"]
+
+
+def test_the_fault_and_put_options_reach_the_sandbox_config() -> None:
+    from migrate.sandbox.command import build_config
+
+    config = build_config(
+        seed_dir=None,
+        no_seed=True,
+        db_path=None,
+        write_rate="none",
+        read_rate="none",
+        hold_before_rate=0.1,
+        hold_after_rate=0.2,
+        nested_rate=0.3,
+        nested_depth=7,
+        huge_rate=0.05,
+        huge_body_bytes=123,
+        put_replaces=False,
+    )
+
+    faults = config.faults
+    assert (faults.hold_before_rate, faults.hold_after_rate) == (0.1, 0.2)
+    assert (faults.nested_rate, faults.nested_depth) == (0.3, 7)
+    assert (faults.huge_rate, faults.huge_body_bytes) == (0.05, 123)
+    assert config.put_replaces is False
+    default = build_config(
+        seed_dir=None, no_seed=True, db_path=None, write_rate="none", read_rate="none"
+    )
+    assert default.put_replaces is True

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import aiohttp
 import pytest
@@ -12,6 +18,7 @@ import requests
 
 from migrate.errors import ConfigError
 from migrate.sandbox import Faults, RunningSandbox, SandboxConfig, serve_sandbox, start_sandbox
+from migrate.sandbox.faults import DEFAULT_HUGE_BODY_BYTES, FaultInjector
 
 ROOT = "/voice/ivr/1/scenarios"
 WELCOME_ID = "0B0458310896E39079FC9CFC65BF4138"
@@ -193,3 +200,192 @@ def test_the_log_tallies_every_kind_of_outcome(sandbox: RunningSandbox) -> None:
 def test_impossible_faults_are_refused(faults: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         Faults.from_json(faults)
+
+
+# -- held requests, and bodies a careless client chokes on --------------------------------
+
+#: How long a test waits for a held request to show up in the log before it gives up.
+POLL_LIMIT = 20.0
+
+
+def wait_for_entry(sandbox: RunningSandbox, outcome: str) -> dict[str, Any]:
+    """Poll ``GET /_sandbox/log`` (as a test in another process would) for an outcome."""
+    headers = {"Authorization": f"App {sandbox.api_key}"}
+    deadline = time.monotonic() + POLL_LIMIT
+    while time.monotonic() < deadline:
+        log = requests.get(sandbox.base_url + "/_sandbox/log", headers=headers, timeout=10)
+        found = [entry for entry in log.json() if entry["outcome"] == outcome]
+        if found:
+            return found[-1]  # type: ignore[no-any-return]
+        time.sleep(0.02)
+    raise AssertionError(f"no {outcome!r} entry in the log after {POLL_LIMIT} s")
+
+
+def put_in_background(sandbox: RunningSandbox, name: str) -> Future[requests.Response]:
+    """A PUT that waits for its answer (30 s) in a thread, while the test looks at the log."""
+    body = {**(sandbox.scenario(WELCOME_ID) or {}), "name": name}
+    headers = {"Authorization": f"App {sandbox.api_key}"}
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(
+            requests.put, sandbox.base_url + URL, json=body, headers=headers, timeout=30
+        )
+    finally:
+        pool.shutdown(wait=False)
+
+
+@pytest.mark.parametrize(("action", "outcome"), [("hang", "hung"), ("hold_before", "held_before")])
+def test_a_request_held_before_the_handler_is_logged_while_the_client_waits(
+    action: str, outcome: str
+) -> None:
+    with start_sandbox(SandboxConfig(write_rate=None)) as sandbox:
+        sandbox.set_faults(sequence=(action,))
+        pending = put_in_background(sandbox, "Held before")
+
+        entry = wait_for_entry(sandbox, outcome)
+
+        assert not pending.done()  # the client is still waiting for its answer
+        assert (entry["method"], entry["status"]) == ("PUT", None)
+        assert (entry["held"], entry["stored"]) == (True, False)
+        assert sandbox.scenario(WELCOME_ID)["name"] != "Held before"  # type: ignore[index]
+        assert sandbox.put_counts() == {}
+    # stopping the sandbox ends the hold: the client sees the connection closed
+    assert isinstance(pending.exception(timeout=30), requests.ConnectionError)
+
+
+def test_a_put_held_after_the_handler_is_stored_and_logged_before_the_client_is_killed() -> None:
+    with start_sandbox(SandboxConfig(write_rate=None)) as sandbox:
+        headers = {"Authorization": f"App {sandbox.api_key}"}
+        faults = {"sequence": ["hold_after"], "methods": ["PUT"]}
+        set_ = requests.put(
+            sandbox.base_url + "/_sandbox/faults", json=faults, headers=headers, timeout=10
+        )
+        assert set_.status_code == 200, set_.text
+        body = {**(sandbox.scenario(WELCOME_ID) or {}), "name": "Held after"}
+        client = subprocess.Popen(
+            [sys.executable, "-c", CLIENT, sandbox.base_url + URL, sandbox.api_key, "PUT"],
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert client.stdin is not None
+            client.stdin.write(json.dumps(body))
+            client.stdin.close()
+
+            entry = wait_for_entry(sandbox, "held_after")
+            assert client.poll() is None  # still waiting for an answer when it is killed
+        finally:
+            client.kill()
+            client.wait()
+
+        assert (entry["method"], entry["status"], entry["held"], entry["stored"]) == (
+            "PUT",
+            None,
+            True,
+            True,
+        )
+        assert sandbox.scenario(WELCOME_ID)["name"] == "Held after"  # type: ignore[index]
+        assert sandbox.put_counts() == {WELCOME_ID: 1}
+        assert send(sandbox).status_code == 200  # the sandbox serves on after the kill
+
+
+#: A client in its own process: sends stdin as the body, waits up to 60 s for the answer.
+CLIENT = """
+import sys, requests
+url, key, method = sys.argv[1:4]
+requests.request(method, url, data=sys.stdin.read(), timeout=60,
+                 headers={"Authorization": "App " + key, "Content-Type": "application/json"})
+"""
+
+
+def test_a_nested_answer_is_valid_json_that_pythons_decoder_cannot_read(
+    sandbox: RunningSandbox,
+) -> None:
+    sandbox.set_faults(nested_rate=1.0, methods=frozenset({"GET"}))
+
+    response = send(sandbox)
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.content == b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(RecursionError):
+        json.loads(response.content)
+    entry = sandbox.request_log()[-1]
+    assert (entry.status, entry.outcome, entry.stored, entry.held) == (200, "nested", False, False)
+
+
+def test_the_nesting_depth_is_configurable_and_a_put_under_it_is_stored(
+    sandbox: RunningSandbox,
+) -> None:
+    sandbox.set_faults(sequence=("nested",), nested_depth=3)
+
+    response = send(sandbox, "PUT", name="Stored under a nested answer")
+
+    assert json.loads(response.content) == [[[]]]
+    assert sandbox.scenario(WELCOME_ID)["name"] == "Stored under a nested answer"  # type: ignore[index]
+    entry = sandbox.request_log()[-1]
+    assert (entry.outcome, entry.stored) == ("nested", True)
+
+
+def test_a_huge_answer_is_streamed_past_the_default_20_mib() -> None:
+    async def scenario() -> tuple[int, str | None, int, bytes]:
+        config = SandboxConfig(faults=Faults(sequence=("huge",)))
+        async with serve_sandbox(config) as running:
+            headers = {"Authorization": f"App {running.api_key}"}
+            async with (
+                aiohttp.ClientSession(headers=headers) as session,
+                session.get(running.base_url + URL) as response,
+            ):
+                size, head = 0, b""
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    head = head or chunk[:12]
+                    size += len(chunk)
+                return response.status, response.headers.get("Content-Length"), size, head
+
+    status, length, size, head = asyncio.run(scenario())
+
+    assert (status, length, head) == (200, None, b'{"padding":"')
+    assert size == DEFAULT_HUGE_BODY_BYTES + 1
+
+
+def test_a_huge_answer_is_json_of_the_configured_size_and_survives_a_client_leaving(
+    sandbox: RunningSandbox,
+) -> None:
+    sandbox.set_faults(sequence=("huge", "huge"), huge_body_bytes=300_000)
+
+    whole = send(sandbox)
+    headers = {"Authorization": f"App {sandbox.api_key}"}
+    with requests.get(sandbox.base_url + URL, headers=headers, stream=True, timeout=10) as left:
+        next(left.iter_content(1024))  # read a little, then hang up
+
+    assert whole.status_code == 200 and "Content-Length" not in whole.headers
+    assert len(whole.content) == 300_001
+    assert set(whole.json()) == {"padding"}
+    assert send(sandbox).status_code == 200
+    assert [e.outcome for e in sandbox.request_log()] == ["huge", "huge", "answered"]
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"huge_body_bytes": 0},
+        {"nested_depth": -5},
+        {"nested_depth": 2.5},
+        {"nested_rate": 0.6, "huge_rate": 0.6},
+        {"hold_after_rate": 1.1},
+        {"sequence": ["hold"]},
+    ],
+)
+def test_impossible_new_faults_are_refused(faults: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        Faults.from_json(faults)
+
+
+def test_the_new_rates_are_drawn_like_the_others() -> None:
+    faults = Faults(hold_before_rate=0.25, hold_after_rate=0.25, nested_rate=0.25, huge_rate=0.25)
+    injector = FaultInjector(faults)
+
+    drawn = {injector.decide("GET").outcome for _ in range(200)}
+
+    assert drawn == {"hold_before", "hold_after", "nested", "huge"}
+    assert faults.active and not Faults().active

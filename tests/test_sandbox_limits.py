@@ -6,15 +6,24 @@ fast the machine is; one test uses a real (compressed) window end to end.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import requests
 
 from migrate.config import Rate
-from migrate.sandbox import Account, RunningSandbox, SandboxConfig, start_sandbox
+from migrate.sandbox import (
+    Account,
+    RunningSandbox,
+    SandboxConfig,
+    start_accounts_sandbox,
+    start_sandbox,
+)
+from migrate.sandbox.command import build_config
 from migrate.sandbox.limits import SlidingWindow
 
 ROOT = "/voice/ivr/1/scenarios"
@@ -231,3 +240,102 @@ def test_sliding_window_counts_admissions_in_the_last_period(
     window = SlidingWindow(Rate(3, 1.0))
 
     assert [window.admit(t) is None for t in arrivals] == admitted
+
+
+# -- a strict window, not a token bucket, at compressed time ------------------------------
+
+COMPRESSED = Rate(6, 0.6)
+
+
+def test_after_a_burst_no_write_passes_until_the_burst_leaves_the_window(
+    clock: FakeClock,
+) -> None:
+    # A token bucket of 6 per 0.6 s refills one token every 0.1 s; a strict window does not.
+    with start_sandbox(SandboxConfig(clock=clock, write_rate=COMPRESSED)) as sandbox:
+        burst = [put(sandbox) for _ in range(6)]
+        during = []
+        for _ in range(5):
+            clock.advance(0.1)
+            during.append(put(sandbox))
+        clock.advance(0.1 + 1e-9)
+
+        assert burst == [200] * 6
+        assert during == [429] * 5
+        assert put(sandbox) == 200
+
+
+def test_no_window_of_the_period_ever_admits_more_than_n_writes(clock: FakeClock) -> None:
+    rng = random.Random(11)
+    start = clock.now
+    arrivals = sorted(start + rng.uniform(0, 3.0) for _ in range(60))
+    with start_sandbox(SandboxConfig(clock=clock, write_rate=COMPRESSED)) as sandbox:
+        admitted: list[float] = []
+        for moment in arrivals:
+            clock.now = moment
+            in_window = [t for t in admitted if t > moment - COMPRESSED.period]
+            expected = 200 if len(in_window) < COMPRESSED.count else 429
+
+            assert put(sandbox) == expected, f"write at {moment - start:.3f} s"
+            if expected == 200:
+                admitted.append(moment)
+
+        assert sandbox.put_counts() == {WELCOME_ID: len(admitted)}
+    assert 0 < len(admitted) < len(arrivals)  # the arrivals did press against the limit
+    for moment in admitted:
+        window = [t for t in admitted if moment - COMPRESSED.period < t <= moment]
+        assert len(window) <= COMPRESSED.count
+
+
+# -- several accounts ---------------------------------------------------------------------
+
+
+def test_two_accounts_from_key_options_have_their_own_window_and_scenarios(
+    clock: FakeClock,
+) -> None:
+    options = build_config(
+        seed_dir=None,
+        no_seed=False,
+        db_path=None,
+        write_rate="6/60s",
+        read_rate="none",
+        keys=["eu=K1", "us=K2"],
+    )
+    with start_sandbox(replace(options, clock=clock)) as sandbox:
+        eu = [put(sandbox, "K1") for _ in range(7)]
+        us_before = sandbox.scenario(WELCOME_ID, account="us")
+        us = [put(sandbox, "K2") for _ in range(7)]
+
+        assert eu == us == [200] * 6 + [429]
+        assert us_before is not None and us_before["name"] != BODY["name"]
+        assert (
+            sandbox.put_counts(account="eu") == sandbox.put_counts(account="us") == {WELCOME_ID: 6}
+        )
+        eu_ids = {s["id"] for s in sandbox.scenarios(account="eu")}
+        assert eu_ids == {s["id"] for s in sandbox.scenarios(account="us")}
+        assert WELCOME_ID in eu_ids
+
+
+def test_start_accounts_sandbox_gives_each_account_its_url_and_credentials(
+    clock: FakeClock,
+) -> None:
+    config = SandboxConfig(clock=clock, write_rate=Rate(1, 60))
+    with start_accounts_sandbox(["eu", "us", "apac"], config) as sandbox:
+        endpoints = sandbox.endpoints()
+        statuses = {}
+        for name, endpoint in endpoints.items():
+            headers = {"Authorization": endpoint.credentials.authorization()}
+            url = endpoint.base_url + ROOT + f"/{WELCOME_ID}"
+            first = HTTP.put(url, json={**BODY, "name": name}, headers=headers, timeout=10)
+            second = HTTP.put(url, json=BODY, headers=headers, timeout=10)
+            statuses[name] = (first.status_code, second.status_code)
+
+        assert list(endpoints) == ["eu", "us", "apac"]
+        assert statuses == {"eu": (200, 429), "us": (200, 429), "apac": (200, 429)}
+        assert {e.base_url for e in endpoints.values()} == {sandbox.base_url}
+        for name in endpoints:
+            assert sandbox.scenario(WELCOME_ID, account=name)["name"] == name  # type: ignore[index]
+        keys = {e.env()["INFOBIP_API_KEY"] for e in endpoints.values()}
+        assert len(keys) == 3
+        assert endpoints["us"].env()["INFOBIP_BASE_URL"] == sandbox.base_url
+        assert sandbox.endpoint("us") == endpoints["us"]
+        assert not any(key in repr(endpoints) for key in keys)

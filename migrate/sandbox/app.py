@@ -5,8 +5,12 @@ Endpoints (reference §4)::
     GET    /voice/ivr/1/scenarios         search: page, pageSize, name, lastUsageDateSince/Until
     POST   /voice/ivr/1/scenarios         create
     GET    /voice/ivr/1/scenarios/{id}    get one
-    PUT    /voice/ivr/1/scenarios/{id}    full replace of the writable fields
+    PUT    /voice/ivr/1/scenarios/{id}    full replace (``put_replaces``; else a merge)
     DELETE /voice/ivr/1/scenarios/{id}    delete (200, empty body)
+
+Bodies may carry keys the sandbox does not model, at the top level and inside actions (the 2026
+schema forbids no extra property): they are stored and served back as sent. Only the read-only
+fields (``id``, ``createTime``, ``updateTime``, ``lastUsageDate``) are ignored.
 
 Every request to them passes, in order: authentication (401), the account's scope (403 for
 writes of a read-only account), the account's rate limit (429), the faults, then the handler.
@@ -19,7 +23,8 @@ credentials, are neither limited, faulted nor logged::
 
     GET  /_sandbox/faults        current faults as JSON
     PUT  /_sandbox/faults        replace them (JSON object with the fields of ``Faults``)
-    GET  /_sandbox/log           request log entries (``?since=SEQ`` for newer ones only)
+    GET  /_sandbox/log           request log entries (``?since=SEQ`` for newer ones only); a hung
+                                 or held request is there (``held``) while it is held
     GET  /_sandbox/put-counts    stored PUTs per scenario id (``?account=NAME``)
     POST /_sandbox/reset-log     clear the log and the PUT counts
     POST /_sandbox/reset-limits  forget every rate window
@@ -36,7 +41,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from aiohttp import hdrs, web
 
@@ -44,11 +49,12 @@ from migrate.errors import ConfigError
 from migrate.sandbox import faults as fault
 from migrate.sandbox import requestlog as outcome
 from migrate.sandbox.auth import Account
+from migrate.sandbox.faultbodies import nested_json, stream_huge_json
 from migrate.sandbox.faults import Faults
 from migrate.sandbox.settings import SandboxConfig
 from migrate.sandbox.state import READ, WRITE, SandboxState
 from migrate.sandbox.store import READ_ONLY_FIELDS, SearchQuery
-from transforms.validate import errors_by_path, validate_scenario
+from transforms.validate import ValidationError, errors_by_path, validate_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +62,13 @@ STATE: Final = web.AppKey("sandbox_state", SandboxState)
 API_ROOT: Final = "/voice/ivr/1/scenarios"
 ADMIN_PREFIX: Final = "/_sandbox/"
 MAX_PAGE_SIZE: Final = 50
+JSON_TYPE: Final = "application/json"
 WRITE_METHODS: Final = frozenset({"PUT", "POST", "DELETE"})
 READ_METHODS: Final = frozenset({"GET", "HEAD"})
 SCENARIO_ID: Final = re.compile(r"^[0-9A-F]{32}$")
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: How ``transforms.validate_fields.unknown_key_message`` starts.
+UNKNOWN_KEY_MESSAGE: Final = "unknown key "
 
 # Keys of per-request values set by the middleware and the handlers.
 _ACCOUNT: Final = web.RequestKey("sandbox_account", Account)
@@ -142,7 +151,7 @@ class InfobipError(Exception):
 
 
 def _json_text(text: str, status: int = 200) -> web.Response:
-    return web.Response(text=text, status=status, content_type="application/json")
+    return web.Response(text=text, status=status, content_type=JSON_TYPE)
 
 
 # -- middleware ---------------------------------------------------------------------------
@@ -166,7 +175,7 @@ async def _serve_api(
     method = request.method
     account = state.auth.authenticate(request.headers.get(hdrs.AUTHORIZATION))
 
-    def log(status: int | None, result: str, stored: bool = False) -> None:
+    def log(status: int | None, result: str, stored: bool = False, held: bool = False) -> None:
         state.log.add(
             time=wall,
             method=method,
@@ -176,6 +185,7 @@ async def _serve_api(
             status=status,
             outcome=result,
             stored=stored,
+            held=held,
         )
 
     if account is None:
@@ -192,16 +202,28 @@ async def _serve_api(
             log(429, outcome.LIMITED)
             headers = {"Retry-After": str(max(1, int(-(-wait // 1))))}
             return error_response(429, headers=headers if state.config.retry_after else None)
+    return await _with_faults(request, handler, state, log)
 
-    decision = state.faults.decide(method)
+
+class _Log(Protocol):
+    def __call__(
+        self, status: int | None, result: str, stored: bool = False, held: bool = False
+    ) -> None: ...
+
+
+async def _with_faults(
+    request: web.Request, handler: Handler, state: SandboxState, log: _Log
+) -> web.StreamResponse:
+    """Run the handler under this request's fault decision, and log what the client got."""
+    faults = state.faults.faults
+    decision = state.faults.decide(request.method)
     if decision.latency > 0 and await _stopped_during(state, decision.latency):
         log(None, outcome.DROPPED_BEFORE)
         return _drop(request)
     action = decision.outcome
-    if action == fault.HANG:
-        log(None, outcome.HUNG)
-        await _hang(request, state)
-        return _drop(request)
+    if action in (fault.HANG, fault.HOLD_BEFORE):
+        log(None, outcome.HUNG if action == fault.HANG else outcome.HELD_BEFORE, held=True)
+        return await _hold(request, state)
     if action == fault.DROP_BEFORE:
         log(None, outcome.DROPPED_BEFORE)
         return _drop(request)
@@ -214,6 +236,15 @@ async def _serve_api(
     if action == fault.DROP_AFTER:
         log(None, outcome.DROPPED_AFTER, stored)
         return _drop(request)
+    if action == fault.HOLD_AFTER:
+        log(None, outcome.HELD_AFTER, stored, held=True)
+        return await _hold(request, state)
+    if action == fault.NESTED:
+        log(200, outcome.NESTED, stored)
+        return web.Response(body=nested_json(faults.nested_depth), content_type=JSON_TYPE)
+    if action == fault.HUGE:
+        log(200, outcome.HUGE, stored)
+        return await stream_huge_json(request, faults.huge_body_bytes)
     log(response.status, outcome.STORED if stored else outcome.ANSWERED, stored)
     return response
 
@@ -252,6 +283,12 @@ async def _stopped_during(state: SandboxState, seconds: float) -> bool:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(state.stopping.wait(), seconds)
     return state.stopping.is_set()
+
+
+async def _hold(request: web.Request, state: SandboxState) -> web.StreamResponse:
+    """Never answer: wait for the client or the server to end it, then close the connection."""
+    await _hang(request, state)
+    return _drop(request)
 
 
 async def _hang(request: web.Request, state: SandboxState) -> None:
@@ -405,11 +442,20 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _validated(body: Any) -> dict[str, Any]:
-    errors = validate_scenario(body, request=True)
+    errors = [e for e in validate_scenario(body, request=True) if not _is_unmodelled_key(e)]
     if errors:
         raise InfobipError(400, "Request body is not valid", errors_by_path(errors))
     assert isinstance(body, dict)
     return {key: value for key, value in body.items() if key not in READ_ONLY_FIELDS}
+
+
+def _is_unmodelled_key(error: ValidationError) -> bool:
+    """An extra key beside known ones, which the 2026 schema allows and the sandbox stores.
+
+    Only the validator's "unknown key" message: an object with no action key, or one holding
+    two action keys, stays an error. (Until the validator reports extra keys as warnings.)
+    """
+    return error.message.startswith(UNKNOWN_KEY_MESSAGE)
 
 
 # -- admin endpoints ----------------------------------------------------------------------

@@ -11,7 +11,15 @@ import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from migrate.config import Credentials, Rate
+from migrate.config import (
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    ENV_PASSWORD,
+    ENV_TOKEN,
+    ENV_USERNAME,
+    Credentials,
+    Rate,
+)
 from migrate.errors import ConfigError
 
 
@@ -56,6 +64,36 @@ class Account:
         if self.basic:
             return Credentials.basic(*self.basic[0])
         return Credentials.bearer(self.tokens[0])
+
+
+@dataclass(frozen=True)
+class AccountEndpoint:
+    """One account as a client sees it: the server's base URL and the account's credentials."""
+
+    base_url: str
+    #: Its secrets never show in reprs (``Account`` hides them).
+    account: Account
+
+    @property
+    def name(self) -> str:
+        return self.account.name
+
+    @property
+    def credentials(self) -> Credentials:
+        """The account's first credential: API key, else Basic, else Bearer."""
+        return self.account.credentials()
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that point ``ivr-migrate`` at this account."""
+        account = self.account
+        env = {ENV_BASE_URL: self.base_url}
+        if account.api_keys:
+            env[ENV_API_KEY] = account.api_keys[0]
+        elif account.basic:
+            env[ENV_USERNAME], env[ENV_PASSWORD] = account.basic[0]
+        else:
+            env[ENV_TOKEN] = account.tokens[0]
+        return env
 
 
 class CredentialIndex:

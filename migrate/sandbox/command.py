@@ -12,7 +12,7 @@ from migrate.config import ENV_API_KEY, ENV_BASE_URL, Rate
 from migrate.errors import ConfigError
 from migrate.sandbox.app import API_ROOT
 from migrate.sandbox.auth import Account
-from migrate.sandbox.faults import Faults
+from migrate.sandbox.faults import DEFAULT_HUGE_BODY_BYTES, DEFAULT_NESTED_DEPTH, Faults
 from migrate.sandbox.requestlog import LogEntry
 from migrate.sandbox.runner import RunningSandbox
 from migrate.sandbox.seeding import bundled_seed_dir
@@ -115,10 +115,18 @@ def build_config(
     hang_rate: float = 0.0,
     drop_before_rate: float = 0.0,
     drop_after_rate: float = 0.0,
+    hold_before_rate: float = 0.0,
+    hold_after_rate: float = 0.0,
+    nested_rate: float = 0.0,
+    nested_depth: int | None = None,
+    huge_rate: float = 0.0,
+    huge_body_bytes: int | None = None,
     fault_methods: str | None = None,
     retry_after: bool = False,
+    put_replaces: bool = True,
     on_request: Callable[[LogEntry], None] | None = None,
 ) -> SandboxConfig:
+    """The config of ``ivr-migrate sandbox``'s options; None sizes keep ``Faults``' defaults."""
     if no_seed and seed_dir is not None:
         raise ConfigError("--seed and --no-seed exclude each other")
     methods = None
@@ -130,6 +138,12 @@ def build_config(
         hang_rate=hang_rate,
         drop_before_rate=drop_before_rate,
         drop_after_rate=drop_after_rate,
+        hold_before_rate=hold_before_rate,
+        hold_after_rate=hold_after_rate,
+        nested_rate=nested_rate,
+        nested_depth=nested_depth or DEFAULT_NESTED_DEPTH,
+        huge_rate=huge_rate,
+        huge_body_bytes=huge_body_bytes or DEFAULT_HUGE_BODY_BYTES,
         methods=methods,
     )
     return SandboxConfig(
@@ -141,6 +155,7 @@ def build_config(
         generate=generate,
         faults=faults,
         retry_after=retry_after,
+        put_replaces=put_replaces,
         log_limit=CLI_LOG_LIMIT,
         on_request=on_request,
     )

@@ -1,12 +1,27 @@
-"""Fault injection: error answers, added latency, hung requests and dropped connections.
+"""Fault injection: error answers, added latency, hung, held and dropped requests, bad bodies.
 
 Each request that reaches the faults (authenticated, within its rate limit, and of a method the
 faults apply to) gets one outcome:
 
 * the next item of ``sequence`` while it lasts (deterministic scripts for tests), else
 * one draw of the seeded generator over ``[0, 1)``, split in this order into ``hang_rate``,
-  ``drop_before_rate``, ``drop_after_rate`` and each ``error_rates`` status (ascending); what is
-  left over is a normal answer. The rates are exclusive, so they must add up to at most 1.
+  ``drop_before_rate``, ``drop_after_rate``, ``hold_before_rate``, ``hold_after_rate``,
+  ``nested_rate``, ``huge_rate`` and each ``error_rates`` status (ascending); what is left over
+  is a normal answer. The rates are exclusive, so they must add up to at most 1.
+
+The outcomes (the names a ``sequence`` uses):
+
+* ``hang`` / ``hold_before``: never answer, before the handler runs (nothing is stored); the
+  connection stays open until the client gives up or the server stops. Both are logged the
+  moment the hold begins (``held`` true), so a test can poll the log and act at that point.
+* ``hold_after``: run the handler (a PUT is stored), log it as held and stored, never answer.
+* ``drop_before`` / ``drop_after``: close the connection without an answer, before or after
+  the handler runs.
+* ``nested``: run the handler, then answer 200 with valid JSON nested ``nested_depth`` levels
+  deep (``[[[…]]]``), which makes Python's ``json`` decoder raise RecursionError.
+* ``huge``: run the handler, then answer 200 with a JSON object larger than
+  ``huge_body_bytes``, streamed in chunks without a Content-Length (never held in memory).
+* an HTTP status: answer it with Infobip's error body (the handler does not run).
 
 ``latency_ms`` is added to every request the faults apply to, before anything else happens.
 One draw per request and a fixed seed make a fault sequence reproducible for a given sequence of
@@ -27,7 +42,16 @@ OK: Final = "ok"
 HANG: Final = "hang"
 DROP_BEFORE: Final = "drop_before"
 DROP_AFTER: Final = "drop_after"
-ACTIONS: Final = (OK, HANG, DROP_BEFORE, DROP_AFTER)
+HOLD_BEFORE: Final = "hold_before"
+HOLD_AFTER: Final = "hold_after"
+NESTED: Final = "nested"
+HUGE: Final = "huge"
+ACTIONS: Final = (OK, HANG, DROP_BEFORE, DROP_AFTER, HOLD_BEFORE, HOLD_AFTER, NESTED, HUGE)
+
+#: Size a ``huge`` answer exceeds: 20 MiB.
+DEFAULT_HUGE_BODY_BYTES: Final = 20 * 1024 * 1024
+#: Depth of a ``nested`` answer: far past Python's recursion limit (1,000).
+DEFAULT_NESTED_DEPTH: Final = 100_000
 
 #: One outcome: one of ``ACTIONS`` or an HTTP error status to answer with.
 Outcome = str | int
@@ -47,6 +71,18 @@ class Faults:
     drop_before_rate: float = 0.0
     #: Run the handler (a write is stored), then close the connection without an answer.
     drop_after_rate: float = 0.0
+    #: Never answer, before the handler runs (like ``hang_rate``; logged as ``held_before``).
+    hold_before_rate: float = 0.0
+    #: Run the handler (a write is stored), then never answer (logged as ``held_after``).
+    hold_after_rate: float = 0.0
+    #: Run the handler, then answer 200 with JSON nested ``nested_depth`` levels deep.
+    nested_rate: float = 0.0
+    #: Run the handler, then answer 200 with a streamed JSON body over ``huge_body_bytes``.
+    huge_rate: float = 0.0
+    #: Bytes a ``huge`` answer exceeds (it is one byte longer).
+    huge_body_bytes: int = DEFAULT_HUGE_BODY_BYTES
+    #: Levels of ``[`` in a ``nested`` answer.
+    nested_depth: int = DEFAULT_NESTED_DEPTH
     #: Methods the faults apply to (``{"PUT"}``); None means every method.
     methods: frozenset[str] | None = None
     #: Outcomes forced on the next matching requests, before the rates apply.
@@ -63,11 +99,9 @@ class Faults:
         for status in rates:
             if not 400 <= status <= 599:
                 raise ConfigError(f"fault status {status} is not an HTTP error status (400-599)")
-        named = {
-            "hang_rate": self.hang_rate,
-            "drop_before_rate": self.drop_before_rate,
-            "drop_after_rate": self.drop_after_rate,
-        } | {f"error rate of {s}": r for s, r in rates.items()}
+        named = {name: float(getattr(self, name)) for name in _RATES} | {
+            f"error rate of {s}": r for s, r in rates.items()
+        }
         for label, rate in named.items():
             if not 0.0 <= rate <= 1.0:
                 raise ConfigError(f"fault {label} must be between 0 and 1, not {rate}")
@@ -75,17 +109,21 @@ class Faults:
             raise ConfigError("fault rates are exclusive and must add up to at most 1")
         if self.latency_ms < 0:
             raise ConfigError("fault latency_ms must not be negative")
+        for name in ("huge_body_bytes", "nested_depth"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"fault {name} must be a positive whole number, not {value!r}")
+
+    def rate_bands(self) -> list[tuple[Outcome, float]]:
+        """Each outcome a draw can pick, with its probability, in draw order."""
+        bands: list[tuple[Outcome, float]] = [
+            (outcome, getattr(self, name)) for name, outcome in _RATES.items()
+        ]
+        return bands + sorted(self.error_rates.items())
 
     @property
     def active(self) -> bool:
-        return bool(
-            self.latency_ms
-            or self.hang_rate
-            or self.drop_before_rate
-            or self.drop_after_rate
-            or any(self.error_rates.values())
-            or self.sequence
-        )
+        return bool(self.latency_ms or any(rate for _, rate in self.rate_bands()) or self.sequence)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,6 +151,18 @@ class Faults:
             return cls(**values)
         except (AttributeError, TypeError, ValueError) as exc:
             raise ConfigError(f"bad faults: {exc}") from exc
+
+
+#: The rate field of each outcome a draw can pick, in draw order (before the error statuses).
+_RATES: Final = {
+    "hang_rate": HANG,
+    "drop_before_rate": DROP_BEFORE,
+    "drop_after_rate": DROP_AFTER,
+    "hold_before_rate": HOLD_BEFORE,
+    "hold_after_rate": HOLD_AFTER,
+    "nested_rate": NESTED,
+    "huge_rate": HUGE,
+}
 
 
 def _outcome(item: Any) -> Outcome:
@@ -161,13 +211,7 @@ class FaultInjector:
         if self._pending:
             return Decision(latency, self._pending.popleft())
         draw = self._rng.random()
-        bands: list[tuple[Outcome, float]] = [
-            (HANG, faults.hang_rate),
-            (DROP_BEFORE, faults.drop_before_rate),
-            (DROP_AFTER, faults.drop_after_rate),
-        ]
-        bands += sorted(faults.error_rates.items())
-        for outcome, rate in bands:
+        for outcome, rate in faults.rate_bands():
             if draw < rate:
                 return Decision(latency, outcome)
             draw -= rate

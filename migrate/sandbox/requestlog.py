@@ -21,6 +21,14 @@ DROPPED_BEFORE: Final = "dropped_before"
 DROPPED_AFTER: Final = "dropped_after"
 #: Never answered (logged when the hang begins).
 HUNG: Final = "hung"
+#: Held without an answer before the handler ran: nothing was stored (logged when held).
+HELD_BEFORE: Final = "held_before"
+#: Held without an answer after the handler ran: ``stored`` says what happened (logged when held).
+HELD_AFTER: Final = "held_after"
+#: Answered 200 with deeply nested JSON after the handler ran.
+NESTED: Final = "nested"
+#: Answered 200 with an oversized streamed body after the handler ran.
+HUGE: Final = "huge"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,9 @@ class LogEntry:
     outcome: str
     #: True when the request changed the store, whether or not the client heard about it.
     stored: bool
+    #: True when the server holds the request without answering (hung or held); the entry is
+    #: written the moment the hold begins, while the client is still waiting.
+    held: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,10 +79,11 @@ class RequestLog:
         status: int | None,
         outcome: str,
         stored: bool = False,
+        held: bool = False,
     ) -> LogEntry:
         self._seq += 1
         entry = LogEntry(
-            self._seq, time, method, path, scenario_id, account, status, outcome, stored
+            self._seq, time, method, path, scenario_id, account, status, outcome, stored, held
         )
         self._entries.append(entry)
         if stored and method == "PUT" and scenario_id and account:

@@ -21,6 +21,7 @@ from aiohttp import web
 from migrate.config import Credentials
 from migrate.errors import ConfigError
 from migrate.sandbox.app import STATE, create_app
+from migrate.sandbox.auth import AccountEndpoint
 from migrate.sandbox.faults import Faults
 from migrate.sandbox.requestlog import LogEntry
 from migrate.sandbox.settings import SandboxConfig
@@ -71,6 +72,14 @@ class RunningSandbox:
     def credentials(self, account: str | None = None) -> Credentials:
         """Client credentials of an account (default: the first one)."""
         return self.config.account(account).credentials()
+
+    def endpoint(self, account: str | None = None) -> AccountEndpoint:
+        """Base URL and credentials of an account (default: the first one)."""
+        return AccountEndpoint(self.base_url, self.config.account(account))
+
+    def endpoints(self) -> dict[str, AccountEndpoint]:
+        """Every account's endpoint by name, in configuration order."""
+        return {a.name: AccountEndpoint(self.base_url, a) for a in self.config.accounts}
 
     # -- request log ----------------------------------------------------------------------
 

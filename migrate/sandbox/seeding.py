@@ -11,9 +11,9 @@ from typing import Any, Final
 
 from migrate.errors import ConfigError
 from migrate.sandbox.store import (
-    EXTRA_FIELDS,
     StoredScenario,
     compact_json,
+    extra_json,
     format_time,
     parse_time,
 )
@@ -51,7 +51,6 @@ def scenario_record(
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: bad createTime/updateTime ({exc})") from exc
     description = body.get("description")
-    extra = {key: body[key] for key in EXTRA_FIELDS if key in body}
     return StoredScenario(
         id=scenario_id,
         name=name,
@@ -60,7 +59,7 @@ def scenario_record(
         update_time=update_time or None,
         last_usage_date=body.get("lastUsageDate") or None,
         script=compact_json(script),
-        extra=compact_json(extra) if extra else None,
+        extra=extra_json(body),
         create_ms=create_ms,
     )
 

@@ -47,6 +47,9 @@ class SandboxConfig:
     faults: Faults = field(default_factory=Faults)
     #: Send ``Retry-After`` with 429 (real Infobip documents none).
     retry_after: bool = False
+    #: A PUT replaces the whole scenario, so a key the body leaves out is gone afterwards (the
+    #: real API's behaviour). False merges the body into the stored scenario instead.
+    put_replaces: bool = True
     #: Seed for generated ids, so benchmarks see the same scenarios every time.
     random_seed: int = 0
     #: Keep only the newest entries of the request log (PUT counts stay exact).

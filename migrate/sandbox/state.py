@@ -20,9 +20,9 @@ from migrate.sandbox.requestlog import RequestLog
 from migrate.sandbox.seeding import generate_clones, load_seed_dir, scenario_record
 from migrate.sandbox.settings import SandboxConfig
 from migrate.sandbox.store import (
-    EXTRA_FIELDS,
     StoredScenario,
     compact_json,
+    extra_json,
     format_time,
     open_store,
     parse_time,
@@ -30,8 +30,8 @@ from migrate.sandbox.store import (
 
 READ: Final = "read"
 WRITE: Final = "write"
-#: Fields ``edit_scenario`` may change (a portal edit can also touch ``lastUsageDate``).
-EDITABLE_FIELDS: Final = ("name", "description", "script", *EXTRA_FIELDS, "lastUsageDate")
+#: Fields ``edit_scenario`` may not change; every other key may be set (``lastUsageDate`` too).
+FIXED_FIELDS: Final = ("id", "createTime", "updateTime")
 
 
 def _now_ms() -> int:
@@ -128,10 +128,17 @@ class SandboxState:
     def replace(
         self, account: str, scenario_id: str, body: Mapping[str, Any]
     ) -> StoredScenario | None:
-        """Full replace of the writable fields from a (validated) body; None if unknown."""
+        """Store a (validated) PUT body; None if the scenario is unknown.
+
+        With ``config.put_replaces`` (the default, like the real API) the body replaces the
+        whole scenario: a key it leaves out is gone. Otherwise its keys are merged into the
+        stored ones, and a key left out keeps its stored value.
+        """
         old = self.store.get(account, scenario_id)
         if old is None:
             return None
+        if not self.config.put_replaces:
+            body = old.writable() | dict(body)
         record = _record(
             scenario_id,
             body,
@@ -148,9 +155,9 @@ class SandboxState:
         old = self.store.get(account, scenario_id)
         if old is None:
             raise KeyError(scenario_id)
-        unknown = set(changes) - set(EDITABLE_FIELDS)
-        if unknown:
-            raise ValueError(f"cannot edit {', '.join(sorted(unknown))}")
+        fixed = set(changes) & set(FIXED_FIELDS)
+        if fixed:
+            raise ValueError(f"cannot edit {', '.join(sorted(fixed))}")
         merged = old.to_dict() | dict(changes)
         if not isinstance(merged.get("name"), str) or "script" not in merged:
             raise ValueError("a scenario needs a string name and a script")
@@ -184,7 +191,6 @@ def _record(
     update_time: str | None,
     last_usage_date: str | None,
 ) -> StoredScenario:
-    extra = {key: body[key] for key in EXTRA_FIELDS if key in body}
     description = body.get("description")
     return StoredScenario(
         id=scenario_id,
@@ -194,6 +200,6 @@ def _record(
         update_time=update_time,
         last_usage_date=last_usage_date,
         script=compact_json(body["script"]),
-        extra=compact_json(extra) if extra else None,
+        extra=extra_json(body),
         create_ms=create_ms,
     )

@@ -13,16 +13,18 @@ import bisect
 import functools
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-#: Writable scenario fields besides ``name``, ``description`` and ``script`` (2026 spec).
-EXTRA_FIELDS: Final = ("notifyUrl", "notifyContentType", "record")
 #: Fields the server owns; ignored when a client sends them.
 READ_ONLY_FIELDS: Final = ("id", "createTime", "updateTime", "lastUsageDate")
+#: Fields kept in columns of their own. Every other key of a body (``notifyUrl``, ``record``,
+#: and keys the sandbox does not model, as the 2026 schema forbids none) goes into ``extra``.
+COLUMN_FIELDS: Final = ("name", "description", "script")
+_NOT_EXTRA: Final = frozenset(COLUMN_FIELDS + READ_ONLY_FIELDS)
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -54,6 +56,12 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def extra_json(body: Mapping[str, Any]) -> str | None:
+    """The body's keys other than the columns and the read-only ones, in body order, or None."""
+    extra = {key: value for key, value in body.items() if key not in _NOT_EXTRA}
+    return compact_json(extra) if extra else None
+
+
 @dataclass(slots=True)
 class StoredScenario:
     """One scenario as stored: metadata plus the script as compact JSON text."""
@@ -65,7 +73,7 @@ class StoredScenario:
     update_time: str | None
     last_usage_date: str | None
     script: str
-    #: Compact JSON object of the other writable fields (``notifyUrl``, …), or None.
+    #: Compact JSON object of every other writable key (``notifyUrl``, unmodelled ones), or None.
     extra: str | None = None
     create_ms: int = field(default=0)
 
@@ -95,6 +103,10 @@ class StoredScenario:
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(self.to_json())
         return result
+
+    def writable(self) -> dict[str, Any]:
+        """The scenario as a request body: every key but the read-only ones."""
+        return {k: v for k, v in self.to_dict().items() if k not in READ_ONLY_FIELDS}
 
 
 @dataclass(frozen=True)
