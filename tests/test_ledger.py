@@ -2,7 +2,8 @@
 
 Unit tests drive the ledger with an injected clock over a real SQLite file (two ``WriteLedger``
 instances on one file stand for two processes); the multi-process tests run real processes
-(tests/ledger_helper.py) at a compressed rate.
+(tests/ledger_helper.py) at a compressed rate; the last test writes through two ``IvrClient``s to
+a sandbox enforcing a strict window, over loopback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_ratelimit import run_virtual
 
+from migrate.client import IvrClient
 from migrate.config import Credentials, Rate
 from migrate.errors import ConfigError
 from migrate.ledger import (
@@ -28,6 +31,8 @@ from migrate.ledger import (
     account_id,
     default_ledger_path,
 )
+from migrate.ratelimit import WriteLimiter
+from migrate.sandbox import SandboxConfig, start_sandbox
 
 ACCOUNT = "account-a"
 #: 3 writes per 9 s, no margin: one every 3 s.
@@ -356,6 +361,41 @@ def test_a_waiting_turn_can_be_cancelled_and_records_nothing(path: Path, clock: 
     ledger.close()
 
 
+def test_write_limiters_of_two_processes_share_the_window_and_the_pauses(path: Path) -> None:
+    rate = Rate(4, 10.0)
+
+    async def main() -> tuple[list[float], float]:
+        loop = asyncio.get_running_loop()
+        limiters = [
+            WriteLimiter(
+                rate,
+                ledger=AccountLedger(WriteLedger(path, clock=loop.time), ACCOUNT, in_thread=False),
+            )
+            for _ in range(2)
+        ]
+        starts: list[float] = []
+
+        async def writes(limiter: WriteLimiter, n: int) -> None:
+            for _ in range(n):
+                await limiter.acquire()
+                starts.append(loop.time())
+
+        await asyncio.gather(*(writes(limiter, 10) for limiter in limiters))
+        limiters[0].slow_down(60.0)  # a 429 seen by the first process ...
+        paused_at = loop.time()
+        await limiters[1].acquire()  # ... holds back the second one
+        return starts, loop.time() - paused_at
+
+    starts, held_back = run_virtual(main())
+
+    assert len(starts) == 20
+    assert most_in_any_window(starts, rate.period * 1.02) == rate.count
+    assert held_back == pytest.approx(60.0)
+
+
+# -- real processes ------------------------------------------------------------------------------
+
+
 def helper(*args: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(HELPER), *map(str, args)],
@@ -395,3 +435,56 @@ def test_a_process_killed_inside_its_transaction_leaves_nothing_behind(path: Pat
     finally:
         holder.kill()
         holder.communicate()
+
+
+# -- over loopback -------------------------------------------------------------------------------
+
+WELCOME_ID = "0B0458310896E39079FC9CFC65BF4138"
+BODY = {"name": "Shared budget", "script": ["hangup"]}
+
+
+def test_two_clients_sharing_a_ledger_get_no_429_from_a_strict_window(path: Path) -> None:
+    client_rate = Rate(5, 0.5)
+    # the server counts a slightly shorter window, so loopback jitter cannot turn into a 429;
+    # two clients at the full client rate without the ledger would send twice this
+    config = SandboxConfig(write_rate=Rate(5, 0.4), read_rate=None)
+
+    with start_sandbox(config) as sandbox:
+        credentials = Credentials.api_key(sandbox.api_key)
+        account = account_id(sandbox.base_url, credentials)
+
+        ledgers = [AccountLedger(WriteLedger(path), account) for _ in range(2)]
+
+        async def writes() -> None:
+            clients = [
+                IvrClient(sandbox.base_url, credentials, write_rate=client_rate, ledger=ledger)
+                for ledger in ledgers
+            ]
+
+            async def five_puts(client: IvrClient) -> None:
+                async with client:
+                    for _ in range(5):
+                        await client.update_scenario(WELCOME_ID, BODY)
+
+            await asyncio.gather(*(five_puts(client) for client in clients))
+
+        asyncio.run(writes())
+        for ledger in ledgers:
+            ledger.close()
+        outcomes = [entry.outcome for entry in sandbox.request_log()]
+        put_counts = sandbox.put_counts()
+
+    assert "limited" not in outcomes
+    assert put_counts == {WELCOME_ID: 10}
+
+
+def test_a_client_takes_a_ledger_or_a_write_limiter_not_both(path: Path) -> None:
+    ledger = AccountLedger(WriteLedger(path), ACCOUNT)
+    with pytest.raises(ValueError, match="ledger"):
+        IvrClient(
+            "https://x.example",
+            Credentials.api_key("k"),
+            ledger=ledger,
+            write_limiter=WriteLimiter(RATE),
+        )
+    ledger.close()
