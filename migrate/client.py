@@ -55,6 +55,7 @@ from migrate.errors import (
     TransportError,
     Unauthorized,
 )
+from migrate.ledger import AccountLedger
 from migrate.ratelimit import ReadLimiter, WriteLimiter
 from migrate.retry import DEFAULT_RETRY, RetryPolicy
 from transforms.validate import READ_ONLY_FIELDS
@@ -102,9 +103,14 @@ class IvrClient:
         on_attempt: Callable[[Attempt], None] | None = None,
         read_limiter: ReadLimiter | None = None,
         write_limiter: WriteLimiter | None = None,
+        ledger: AccountLedger | None = None,
     ) -> None:
         """``read_limiter``/``write_limiter`` replace the ones built from the rates (to share
-        them between clients of one account, or to observe them in tests)."""
+        them between clients of one account, or to observe them in tests). ``ledger`` makes the
+        write limiter built here share the account's budget with other processes (a given
+        ``write_limiter`` brings its own)."""
+        if ledger is not None and write_limiter is not None:
+            raise ValueError("pass the ledger to the write_limiter, not to IvrClient")
         if timeout <= 0:
             raise ConfigError(f"timeout must be positive, not {timeout:g}")
         if connections < 1:
@@ -118,7 +124,7 @@ class IvrClient:
         self._connections = connections
         self.retry = retry
         self.read_limiter = read_limiter or ReadLimiter(read_rate)
-        self.write_limiter = write_limiter or WriteLimiter(write_rate)
+        self.write_limiter = write_limiter or WriteLimiter(write_rate, ledger=ledger)
         self._on_attempt = on_attempt
         self._session: aiohttp.ClientSession | None = None
         self._write_429_streak = 0

@@ -19,6 +19,11 @@ space starts the same way): one injectable clock then drives spacing, window and
 and :meth:`WriteLimiter.slow_down` can change the pace on the fly, which an ``AsyncLimiter`` with
 tasks queued inside it cannot. The default clock is the running loop's ``time()``, like aiolimiter.
 
+Across processes, an optional :class:`~migrate.ledger.AccountLedger` shares the account's budget
+with every other ivr-migrate process on the machine: once this process's own spacing allows a
+start, the limiter takes its turn in the ledger (which may wait longer), and a 429 pauses the
+account there too. Without a ledger the limiter behaves exactly as described above.
+
 Reads have no documented limit; :class:`ReadLimiter` is an ``aiolimiter`` token bucket (bursts are
 harmless there) with the same :meth:`~ReadLimiter.slow_down`.
 
@@ -32,12 +37,15 @@ import asyncio
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiolimiter import AsyncLimiter
 
 from migrate.config import Rate
 from migrate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from migrate.ledger import AccountLedger
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -61,16 +69,20 @@ class WriteLimiter:
         self,
         rate: Rate,
         *,
+        ledger: AccountLedger | None = None,
         margin: float = DEFAULT_MARGIN,
         slow_factor: float = SLOW_FACTOR,
         clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """``ledger``: the account's shared ledger, so other processes' writes count too."""
         if not 0 <= margin < 1:
             raise ConfigError(f"write limiter margin must be in [0, 1), not {margin}")
         if slow_factor < 1:
             raise ConfigError(f"write limiter slow_factor must be at least 1, not {slow_factor}")
         self.rate = rate
+        self.ledger = ledger
+        self._margin = margin
         #: The window we enforce: a little longer than the server's.
         self.window = rate.period * (1 + margin)
         #: Seconds between two starts at full pace.
@@ -98,6 +110,11 @@ class WriteLimiter:
                     break
                 waited = True
                 await self._sleep(ready - now)
+            if self.ledger is not None:
+                held_back = await self.ledger.take_turn(self.rate, self._margin)
+                now = self._clock()
+                if held_back:  # by other processes' writes: this start was due now, not earlier
+                    due = now
             self._starts.append(now)
             # Space the next start from when this one was due, not from when the loop woke us:
             # wake-up latency would otherwise be added to every interval (2-4 % of the rate at
@@ -111,6 +128,8 @@ class WriteLimiter:
         now = self._clock()
         self._paused_until = max(self._paused_until, now + max(seconds, 0.0))
         self._slow_until = max(self._slow_until, self._paused_until + self.rate.period)
+        if self.ledger is not None:
+            self.ledger.pause(seconds)
 
     @property
     def paused_until(self) -> float:
