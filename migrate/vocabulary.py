@@ -42,6 +42,7 @@ class RowState(StrEnum):
     ROLLBACK_CONFLICT = "rollback_conflict"
     IN_FLIGHT = "in_flight"
 
+
 #: Display order of states (tallies, reports, ``status``).
 STATE_ORDER: Final = tuple(RowState)
 #: States in which a row needs nothing more: it ended well.

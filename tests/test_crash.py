@@ -19,8 +19,8 @@ import pytest
 from test_engine_support import journal_of, plan, puts_in_log, sandbox, states
 
 from migrate.config import Rate
-from migrate.engine.testhooks import ENV_CRASH_AFTER
 from migrate.sandbox import RunningSandbox
+from migrate.sandbox.faults import HOLD_AFTER, HOLD_BEFORE, OK
 from migrate.vocabulary import RowState
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (v2)"}]
@@ -56,9 +56,7 @@ def apply_process(
         "2",
         *extra,
     ]
-    inherited = {
-        k: v for k, v in os.environ.items() if not k.startswith("INFOBIP_") and k != ENV_CRASH_AFTER
-    }
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("INFOBIP_")}
     environment = {**inherited, "INFOBIP_API_KEY": running.api_key, **(env or {})}
     return subprocess.Popen(
         command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -99,26 +97,36 @@ def test_sigkill_mid_apply_then_resume(world: tuple[RunningSandbox, Path], after
 
 
 @pytest.mark.parametrize(
-    ("point", "in_log"),
-    [("in_flight:3", 2), ("put:3", 3)],
-    ids=["after-in-flight-commit", "after-put-before-journal"],
+    ("hold", "stored"),
+    [(HOLD_BEFORE, False), (HOLD_AFTER, True)],
+    ids=["in-flight-put-not-stored", "put-stored-outcome-not-journaled"],
 )
-def test_crash_at_exact_points_then_resume(
-    world: tuple[RunningSandbox, Path], point: str, in_log: int
+def test_sigkill_at_exact_points_then_resume(
+    world: tuple[RunningSandbox, Path], hold: str, stored: bool
 ) -> None:
+    # The sandbox holds the third PUT without answering, before or after storing it, and logs
+    # it the moment it holds it; the process is killed from outside at that moment: its row is
+    # committed in flight, and the PUT was not stored (resume sends it) or was stored without
+    # its outcome reaching the journal (resume finds it done and sends nothing).
     running, run_dir = world
-    process = apply_process(running, run_dir, "--concurrency", "1", env={ENV_CRASH_AFTER: point})
-    process.communicate(timeout=30)
-    assert process.returncode == 137
-    # the third row was committed in flight; its PUT was not sent (in_flight) or was stored
-    # without its outcome reaching the journal (put)
-    assert len(puts_in_log(running)) == in_log
+    running.set_faults(sequence=(OK, OK, hold), methods={"PUT"})
+    process = apply_process(running, run_dir, "--concurrency", "1")
+    deadline = time.monotonic() + 30
+    while not [entry for entry in running.request_log() if entry.outcome.startswith("held")]:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=10)
+    running.set_faults()
+
+    assert len(puts_in_log(running)) == 3
     with journal_of(run_dir) as journal:
         stuck = list(journal.rows([RowState.IN_FLIGHT]))
         assert len(stuck) == 1 and stuck[0].pre_image is not None
         assert journal.counts()["updated"] == 2
         third = stuck[0].scenario_id
-    assert (third in running.put_counts()) is (point.startswith("put"))
+    assert (third in running.put_counts()) is stored
 
     finish(running, run_dir)
 

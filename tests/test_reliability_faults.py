@@ -96,8 +96,8 @@ def apply_through_faults(tmp_path: Path, generate: int, seed: int) -> None:
             assert methods["GET"] <= gets_bound, (scenario_id, methods)
         # what reached the server agrees with the journal: no hidden re-sends
         sent = Counter(entry.scenario_id for entry in log if entry.method == "PUT")
-        for scenario_id, count in sent.items():
-            assert count == by_row[str(scenario_id)]["PUT"], (scenario_id, count)
+        for sent_id, count in sent.items():
+            assert count == by_row[str(sent_id)]["PUT"], (sent_id, count)
         # and each scenario was stored exactly once
         assert running.put_counts() == dict.fromkeys(planned_bodies, 1)
         print(

@@ -26,7 +26,6 @@ import pytest
 from test_engine_support import journal_of, plan, puts_in_log, sandbox, states
 
 from migrate.config import Rate
-from migrate.engine.testhooks import ENV_CRASH_AFTER
 from migrate.sandbox import RunningSandbox
 from transforms.body import fingerprint
 
@@ -44,9 +43,7 @@ def apply_with_env(running: RunningSandbox, run_dir: Path) -> subprocess.Popen[s
         sys.executable, "-m", "migrate", "apply", str(run_dir), "--yes",
         "--write-rate", str(WINDOW), "--concurrency", "4", "--timeout", "2", "--no-progress",
     ]  # fmt: skip
-    inherited = {
-        k: v for k, v in os.environ.items() if not k.startswith("INFOBIP_") and k != ENV_CRASH_AFTER
-    }
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("INFOBIP_")}
     environment = {
         **inherited,
         "INFOBIP_BASE_URL": running.base_url,

@@ -27,7 +27,6 @@ from click.testing import CliRunner
 from test_engine_support import sandbox, write_sheet
 
 from migrate.cli import cli as ivr_migrate
-from migrate.engine.testhooks import ENV_CRASH_AFTER
 from migrate.sandbox import Account, RunningSandbox
 
 FAST = ["--write-rate", "40/0.5s", "--read-rate", "2000/1s", "--timeout", "5", "--no-progress"]
@@ -64,11 +63,7 @@ class World:
     printed: list[str] = field(default_factory=list)
 
     def env(self, scheme: str) -> dict[str, str]:
-        inherited = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("INFOBIP_") and k != ENV_CRASH_AFTER
-        }
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("INFOBIP_")}
         inherited["INFOBIP_BASE_URL"] = self.running.base_url
         s = self.secrets
         chosen = {

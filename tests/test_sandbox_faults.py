@@ -216,7 +216,7 @@ def wait_for_entry(sandbox: RunningSandbox, outcome: str) -> dict[str, Any]:
         log = requests.get(sandbox.base_url + "/_sandbox/log", headers=headers, timeout=10)
         found = [entry for entry in log.json() if entry["outcome"] == outcome]
         if found:
-            return found[-1]  # type: ignore[no-any-return]
+            return found[-1]
         time.sleep(0.02)
     raise AssertionError(f"no {outcome!r} entry in the log after {POLL_LIMIT} s")
 

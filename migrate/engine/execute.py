@@ -29,7 +29,6 @@ from migrate.engine.operations import OperationSpec
 from migrate.engine.options import ApplyOptions, Connection, ProgressCallback, ProgressEvent
 from migrate.engine.pool import Aborted, Stop
 from migrate.engine.session import attempt_context
-from migrate.engine.testhooks import crash_point
 from migrate.errors import (
     ApiError,
     BadRequest,
@@ -238,7 +237,6 @@ class Executor:
                     found,
                 )
             )
-            crash_point("in_flight")
             await self.write(row, target_fp, base_fp)
 
     async def write(self, row: RowHead, target_fp: str, base_fp: str) -> None:
@@ -296,7 +294,6 @@ class Executor:
             except ApiError as exc:
                 await self.record(row, self.not_sent(exc, False))
                 return
-            crash_point("put")
             await self.verify(row, response, target_fp, body)
             return
 
