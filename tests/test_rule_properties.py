@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -454,6 +455,25 @@ def test_idempotent_local_and_pure(name: str, data: st.DataObject) -> None:
     assert second is not None
     assert second.changes == []
     assert dumps(second.scenario) == dumps(first.scenario)
+
+
+def test_regression_set_null_on_the_loop_condition() -> None:
+    """A CI draw that failed: ``null`` removed ``while`` and the loop stopped being an action."""
+    body = {"name": "", "script": [{"while": "", "do": ["hangup"]}]}
+    assert get_rule("set").problems(set_params(("whileDo", "while"), None, None)) != []
+    params = set_params(("whileDo", "while"), "${i < 3}", None)
+    first = applied(body, "set", params)
+    assert first is not None
+    assert [str(change) for change in first.changes] == ["script[0].while:  → ${i < 3}"]
+    assert_local(body, first)
+    assert apply_rule(first.scenario, "set", params).changes == []
+
+
+def test_property_draws_are_derandomized_exactly_in_ci() -> None:
+    # tests/conftest.py picks the profile; the settings above inherit it.
+    ci = bool(os.environ.get("CI"))
+    assert PROPERTY_SETTINGS.derandomize is ci
+    assert settings.default.derandomize is ci
 
 
 # --- validity ---------------------------------------------------------------------------------

@@ -718,6 +718,30 @@ def test_set_checks(params: Params, expected: tuple[str, str]) -> None:
     assert problems_of("set", full) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("action", "key"),
+    [
+        ("whileDo", "while"),
+        ("repeatWhile", "while"),
+        ("repeatUntil", "until"),
+        ("say", "say"),
+        ("for-each", "for-each"),
+        ("sendSms", "sendSms"),
+        ("if", "if"),
+        ("switch", "switch"),
+    ],
+)
+def test_set_null_may_not_remove_the_key_that_makes_the_action(action: str, key: str) -> None:
+    # Removing it turned a while loop into {"do": [...]}, which is no action at all.
+    ((column, message),) = problems_of("set", {"action": action, "path": key, "value": None})
+    assert column == "value"
+    assert message == (
+        f"null would remove {key!r}, the key that makes the action a {action}: "
+        "give a value instead (the action cannot be deleted by set)"
+    )
+    assert problems_of("set", {"action": action, "path": key, "value": "${x}"}) == []
+
+
 # --- reach, composition, the catalogue ---------------------------------------------------------
 
 

@@ -658,7 +658,8 @@ _OWN_KEYS: Final = {
 }
 
 
-def _path_problems(kind: str, first: str) -> Problems:
+def _path_problems(kind: str, keys: Keys, value: Any) -> Problems:
+    first = str(keys[0])
     if first in model.nested_fields(kind):
         return [
             (
@@ -675,6 +676,16 @@ def _path_problems(kind: str, first: str) -> Problems:
                 "change what the action is; use a path inside the action",
             )
         ]
+    if value is None and len(keys) == 1 and first in _OWN_KEYS.get(kind, {kind}):
+        # Removing it would turn the action into another kind (a while loop into a bare
+        # ``{"do": …}``, a repeat-until into a repeat-while) or into no action at all.
+        return [
+            (
+                "value",
+                f"null would remove {first!r}, the key that makes the action a {kind}: "
+                "give a value instead (the action cannot be deleted by set)",
+            )
+        ]
     return []
 
 
@@ -689,7 +700,7 @@ def _set_check(params: Params) -> Problems:
         problems.append(("path", str(exc)))
     else:
         if not kind_problem:
-            problems += _path_problems(params["action"], str(keys[0]))
+            problems += _path_problems(params["action"], keys, params["value"])
     if "where" in params:
         try:
             parse_where(params["where"])
@@ -724,7 +735,8 @@ def set_field_rule(scenario: Scenario, params: Params) -> list[Change]:
     field equals the value (JSON equality: ``1`` equals ``1.0``, ``true`` is not ``1``; ``null``
     also matches an absent field). Nested action arrays (``then``, ``do``, ``case``, …) and the
     keys that identify other kinds of action cannot be set. ``null`` removes the field (an
-    object key; list items are never removed). Values are written as given: one the
+    object key; list items are never removed), except the key that makes the action what it is
+    (``while`` of a whileDo, ``say`` of a say). Values are written as given: one the
     API refuses (``options.speechRate`` = 9) makes the scenario invalid, and validation reports
     it before anything is sent.
     """
