@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from transforms.rules import all_rules, apply_rule, apply_rules, get_rule
-from transforms.rules.base import Params, RuleError
+from transforms.rules.base import Catalogue, Params, RuleError, apply_rule
+from transforms.rules.catalogue import builtin_catalogue
+
+RULES = builtin_catalogue()
 
 SEED = Path(__file__).resolve().parents[1] / "migrate" / "seed"
 
@@ -27,15 +32,15 @@ def scenario(*script: Any, **fields: Any) -> dict[str, Any]:
 
 def changes_of(body: dict[str, Any], rule: str, params: Params) -> list[tuple[str, Any, Any]]:
     """``(full path, before, after)`` of every change; also checks the rule name and idempotence."""
-    result = apply_rule(body, rule, params)
+    result = apply_rule(body, RULES[rule], params)
     assert all(change.rule == rule for change in result.changes)
-    again = apply_rule(result.scenario, rule, params)
+    again = apply_rule(result.scenario, RULES[rule], params)
     assert again.changes == [], f"{rule} is not idempotent: {again.changes}"
     return [(change.path, change.before, change.after) for change in result.changes]
 
 
 def problems_of(rule: str, params: Params) -> list[tuple[str, str]]:
-    return get_rule(rule).problems(params)
+    return RULES[rule].problems(params)
 
 
 # --- sms-sender -------------------------------------------------------------------------------
@@ -87,13 +92,15 @@ def test_sms_sender_on_examples(stem: str, params: Params, expected: list[Any]) 
 
 def test_sms_sender_adds_a_missing_from_only_without_old() -> None:
     body = scenario({"sendSms": {"to": "${from}", "text": "Hi"}, "actionId": 1})
-    result = apply_rule(body, "sms-sender", {"new": "NewBrand"})
+    result = apply_rule(body, RULES["sms-sender"], {"new": "NewBrand"})
     assert result.scenario["script"][0] == {
         "sendSms": {"to": "${from}", "text": "Hi", "from": "NewBrand"},
         "actionId": 1,
     }
     assert [str(c) for c in result.changes] == ["script[0].sendSms.from: null → NewBrand"]
-    assert apply_rule(body, "sms-sender", {"new": "NewBrand", "old": "OldBrand"}).changes == []
+    assert (
+        apply_rule(body, RULES["sms-sender"], {"new": "NewBrand", "old": "OldBrand"}).changes == []
+    )
 
 
 def test_sms_sender_can_drop_the_plus_of_a_numeric_sender() -> None:
@@ -261,12 +268,12 @@ def test_find_replace_checks(params: Params, column: str, fragment: str) -> None
 def test_a_replacement_that_never_settles_is_refused() -> None:
     # ab → ba moves every "a" right until none is left before a "b": stable, however long.
     text = "a" * 30 + "b"
-    result = apply_rule(scenario({"say": text}), "say-text", {"find": "ab", "replace": "ba"})
+    result = apply_rule(scenario({"say": text}), RULES["say-text"], {"find": "ab", "replace": "ba"})
     assert result.scenario["script"][0]["say"] == "b" + "a" * 30
     # A pattern/template pair that keeps growing never settles: the row fails, nothing is sent.
     params: Params = {"find": r"(a+)b", "replace": r"\1\1bb", "regex": True}
     with pytest.raises(RuleError, match="never settles"):
-        apply_rule(scenario({"say": "ab"}), "say-text", params)
+        apply_rule(scenario({"say": "ab"}), RULES["say-text"], params)
 
 
 # --- voice ------------------------------------------------------------------------------------
@@ -287,7 +294,7 @@ def test_voice_creates_options_and_keeps_key_order() -> None:
         {"say": "Hi", "options": {"voice": {"gender": "male"}}},
     )
     params = {"language": "en-gb", "voice": "Amy", "speech-rate": 1.0}
-    result = apply_rule(body, "voice", params)
+    result = apply_rule(body, RULES["voice"], params)
     assert result.scenario["script"] == [
         {
             "say": "Hi",
@@ -416,7 +423,7 @@ def test_url_reaches_ringback_and_notify_url() -> None:
 
 def test_url_result_that_is_not_a_url_is_reported_by_validation() -> None:
     validate = pytest.importorskip("transforms.validate").validate_scenario
-    result = apply_rule(seed("06"), "url", {"find": "https://cdn.", "replace": "cdn."})
+    result = apply_rule(seed("06"), RULES["url"], {"find": "https://cdn.", "replace": "cdn."})
     assert [e.path for e in validate(result.scenario)] == ["script[1].playFromUrl"]
 
 
@@ -484,7 +491,7 @@ def test_header_set_update_and_remove() -> None:
         ("script[0].options.headers.x-api-version", "1", "2"),
         ("script[1].options.headers.X-Api-Version", None, "2"),
     ]
-    result = apply_rule(body, "header", {"name": "X-Api-Version", "value": "2"})
+    result = apply_rule(body, RULES["header"], {"name": "X-Api-Version", "value": "2"})
     assert result.scenario["script"][1]["options"] == {
         "method": "GET",
         "headers": {"X-Api-Version": "2"},
@@ -493,7 +500,7 @@ def test_header_set_update_and_remove() -> None:
         ("script[0].options.headers.x-api-version", "1", None),
         ("script[2].options.headers.X-API-VERSION", "1", None),
     ]
-    removed = apply_rule(body, "header", {"name": "ACCEPT"}).scenario["script"][0]
+    removed = apply_rule(body, RULES["header"], {"name": "ACCEPT"}).scenario["script"][0]
     assert removed["options"]["headers"] == {"x-api-version": "1"}
 
 
@@ -643,7 +650,7 @@ def test_set(params: Params, expected: list[Any]) -> None:
 def test_set_values_are_not_shared() -> None:
     body = scenario({"say": "a"}, {"say": "b"})
     params = {"action": "say", "path": "options.voice", "value": {"name": "Amy"}}
-    result = apply_rule(body, "set", params)
+    result = apply_rule(body, RULES["set"], params)
     first, second = (action["options"]["voice"] for action in result.scenario["script"])
     assert first == second and first is not second
     assert result.changes[0].after is not first
@@ -652,7 +659,7 @@ def test_set_values_are_not_shared() -> None:
 def test_set_bad_value_is_reported_by_validation() -> None:
     validate = pytest.importorskip("transforms.validate").validate_scenario
     params = {"action": "say", "path": "options.speechRate", "value": 9}
-    result = apply_rule(seed("11"), "set", params)
+    result = apply_rule(seed("11"), RULES["set"], params)
     assert len(result.changes) == 3
     assert [e.path for e in validate(result.scenario)] == [
         "script[0].options.speechRate",
@@ -805,7 +812,7 @@ def test_steps_compose_in_order_into_one_body_and_one_change_list() -> None:
         ("sms-sender", {"old": "AuroraBank", "new": "Aurora"}),
         ("rename", {"name": "{name} (2026)"}),
     ]
-    result = apply_rules(body, steps)
+    result = RULES.apply(body, steps)
     assert [(c.rule, c.path, c.before, c.after) for c in result.changes] == [
         ("set", SMS_09_ELSE, "4930123456", "AuroraBank"),
         ("sms-sender", SMS_09_THEN, "AuroraBank", "Aurora"),
@@ -814,7 +821,7 @@ def test_steps_compose_in_order_into_one_body_and_one_change_list() -> None:
     ]
     one_by_one = body
     for name, params in steps:
-        one_by_one = apply_rule(one_by_one, name, params).scenario
+        one_by_one = apply_rule(one_by_one, RULES[name], params).scenario
     assert json.dumps(result.scenario) == json.dumps(one_by_one)
     assert body == seed("09")
 
@@ -823,15 +830,15 @@ def test_a_rule_that_refuses_leaves_nothing_half_changed() -> None:
     body = seed("01")
     before = copy.deepcopy(body)
     with pytest.raises(RuleError, match="already uses 'position'"):
-        apply_rules(
+        RULES.apply(
             body, [("sms-sender", {"new": "X"}), ("variable", {"old": "queue", "new": "position"})]
         )
     assert body == before
 
 
-@pytest.mark.parametrize("name", sorted(all_rules()))
+@pytest.mark.parametrize("name", sorted(RULES))
 def test_every_rule_is_documented_and_its_example_row_is_valid(name: str) -> None:
-    rule = get_rule(name)
+    rule = RULES[name]
     assert rule.summary.endswith(")") or rule.summary.endswith(".")
     assert len(rule.doc.strip().splitlines()) >= 3, "say what the rule decides, not only its name"
     row = rule.example_row()
@@ -839,21 +846,21 @@ def test_every_rule_is_documented_and_its_example_row_is_valid(name: str) -> Non
     assert rule.problems(params) == []
 
 
-@pytest.mark.parametrize("name", sorted(all_rules()))
+@pytest.mark.parametrize("name", sorted(RULES))
 def test_example_rows_keep_the_examples_valid(name: str) -> None:
     validate = pytest.importorskip("transforms.validate").validate_scenario
-    rule = get_rule(name)
+    rule = RULES[name]
     row = rule.example_row()
     params = {p.name: p.convert(row[p.name]) for p in rule.params if p.name in row}
     for path in sorted(SEED.glob("*.json")):
         body = json.loads(path.read_text(encoding="utf-8"))
-        assert validate(apply_rule(body, name, params).scenario) == [], path.name
+        assert validate(apply_rule(body, RULES[name], params).scenario) == [], path.name
 
 
 def test_shared_sub_objects_are_changed_and_reported_in_each_place() -> None:
     shared = {"sendSms": {"from": "Old", "to": "${to}", "text": "Hi"}}
     body = scenario(shared, {"if": "${x}", "then": [shared]})
-    result = apply_rule(body, "sms-sender", {"new": "New"})
+    result = apply_rule(body, RULES["sms-sender"], {"new": "New"})
     assert [c.path for c in result.changes] == [
         "script[0].sendSms.from",
         "script[1].if.then[0].sendSms.from",
@@ -883,3 +890,50 @@ def test_an_action_with_two_identifying_keys_has_one_kind_whatever_the_key_order
 
     action = {key: "x" for key in keys}
     assert action_kind(action) == ("sendSms" if "sendSms" in keys else "dialToMany")
+
+
+# --- the catalogue is a value -----------------------------------------------------------------
+
+
+def test_the_built_in_catalogue_is_the_explicit_list_of_design_rules() -> None:
+    from transforms.rules.catalogue import BUILTIN_RULES
+
+    design = ["sms-sender", "sms-text", "say-text", "voice", "url", "number", "header"]
+    assert [r.name for r in BUILTIN_RULES] == [*design, "variable", "rename", "set"]
+    assert list(RULES) == sorted(r.name for r in BUILTIN_RULES)
+    assert all(RULES[r.name] is r for r in BUILTIN_RULES)
+
+
+def test_declaring_a_rule_registers_nothing() -> None:
+    from migrate.plugins import rule_catalogue
+    from transforms.rules.base import rule
+
+    @rule("shadow", [])
+    def shadow(scenario: dict[str, Any], params: Params) -> list[Any]:
+        """A rule that no catalogue lists."""
+        return []
+
+    assert shadow.name == "shadow" and shadow.summary == "A rule that no catalogue lists."
+    assert "shadow" not in RULES and "shadow" not in rule_catalogue()
+    assert Catalogue([shadow])["shadow"] is shadow
+
+
+def test_a_catalogue_refuses_two_rules_of_one_name_and_explains_unknown_names() -> None:
+    other = dataclasses.replace(RULES["url"], doc="Another url rule.")
+    with pytest.raises(ValueError, match="two different rules are named 'url'"):
+        RULES.extended([other])
+    assert RULES.extended([RULES["url"]]) == RULES  # the same rule twice counts once
+    with pytest.raises(KeyError, match="unknown rule 'sms-sendr': did you mean 'sms-sender'"):
+        RULES.apply(scenario("hangup"), [("sms-sendr", {"new": "X"})])
+
+
+def test_the_rule_machinery_does_not_load_the_catalogue_or_read_entry_points() -> None:
+    code = (
+        "import sys, transforms.rules.base, transforms.rules; "
+        "assert 'transforms.rules.catalogue' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    sources = Path(__file__).resolve().parents[1] / "transforms"
+    for path in sources.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "entry_points" not in text and "importlib" not in text, path

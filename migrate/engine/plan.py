@@ -58,8 +58,9 @@ from migrate.journal import (
     rows_write,
     scenario_fields,
 )
+from migrate.plugins import rule_catalogue
 from migrate.sheet import SheetRow, read_sheet
-from transforms.rules.base import RuleError, apply_rules
+from transforms.rules.base import RuleError
 from transforms.validate import validate_scenario
 
 #: Plan results journaled per transaction.
@@ -270,7 +271,7 @@ def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[dict[str, A
     row.read_body = dict(body)
     steps = [(ref["rule"], ref["params"]) for ref in refs]
     try:
-        result = apply_rules(body, steps)
+        result = rule_catalogue().apply(body, steps)
     except RuleError as exc:
         row.state = RowState.INVALID
         row.error_class = "RuleError"

@@ -1,5 +1,8 @@
 """The built-in rule catalogue (DESIGN §5). Each rule's docstring is its documentation.
 
+The rules are listed explicitly in :data:`BUILTIN_RULES`; :func:`builtin_catalogue` is that list
+as a :class:`~transforms.rules.base.Catalogue`. Importing this module registers nothing.
+
 Bodies edit their private copy of the scenario in place and return the changes they made, in
 document order; they reach their targets at any depth through :func:`transforms.model.walk`,
 once per rule. Every rule is idempotent: applying it to its own output changes nothing.
@@ -15,10 +18,12 @@ from typing import Any, Final
 from transforms import model
 from transforms.model import has_variable, walk
 from transforms.rules.base import (
+    Catalogue,
     Change,
     Param,
     ParamError,
     Params,
+    Rule,
     RuleBody,
     RuleError,
     Scenario,
@@ -772,3 +777,26 @@ def _where_holds(actual: Any, expected: Any) -> bool:
     if actual is MISSING:
         return expected is None
     return json_equal(actual, expected)
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+#: Every built-in rule, in the order of DESIGN §5.
+BUILTIN_RULES: Final[tuple[Rule, ...]] = (
+    sms_sender,
+    sms_text,
+    say_text,
+    voice,
+    url,
+    number,
+    header,
+    variable,
+    rename,
+    set_field_rule,
+)
+_BUILTIN: Final = Catalogue(BUILTIN_RULES)
+
+
+def builtin_catalogue() -> Catalogue:
+    """The built-in rules, without plugins (``migrate.plugins.rule_catalogue`` adds those)."""
+    return _BUILTIN
