@@ -142,6 +142,21 @@ def test_check_bad_sheet_prints_every_problem_and_exits_2(
     ]
 
 
+def test_check_refuses_a_url_rule_that_writes_no_url(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("urls.csv").write_text("scenario_id,rule,find,replace\n*,url,https://,not a url\n")
+    result = runner.invoke(cli, ["check", "urls.csv"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: urls.csv, row 2, column 'replace': find 'https://' is a URL scheme, so replace "
+        "must be one too, followed by the start of a literal host if any (e.g. https://eu-), "
+        "not 'not a url'\n"
+    )
+
+
 def test_check_missing_file_is_one_line(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

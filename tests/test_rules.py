@@ -427,6 +427,50 @@ def test_url_result_that_is_not_a_url_is_reported_by_validation() -> None:
     assert [e.path for e in validate(result.scenario)] == ["script[1].playFromUrl"]
 
 
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        (
+            {"find": "https://", "replace": "not a url"},
+            "find 'https://' is a URL scheme, so replace must be one too, followed by the start "
+            "of a literal host if any (e.g. https://eu-), not 'not a url'",
+        ),
+        ({"find": "http://", "replace": "https:// x"}, "(e.g. https://), not 'https:// x'"),
+        ({"find": "https://", "replace": "https://${env}."}, "not 'https://${env}.'"),
+        (
+            {"find": "https://old-crm.example.com", "replace": "crm.example.com"},
+            "find 'https://old-crm.example.com' is a URL, so replace must be one too: "
+            "'crm.example.com' is not an http(s) URL: start it with https://",
+        ),
+        (
+            {"find": "HTTPS://old.example", "replace": "https://${host}"},
+            "builds its host from a variable",
+        ),
+    ],
+)
+def test_url_refuses_a_replacement_that_is_not_a_url_where_find_is_one(
+    params: Params, fragment: str
+) -> None:
+    ((column, message),) = problems_of("url", params)
+    assert column == "replace" and fragment in message
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"find": "https://", "replace": "https://eu-"},
+        {"find": "https://", "replace": "http://"},
+        {"find": "https://old.example", "replace": "https://new.example/${path}"},
+        {"find": "https://old.example", "replace": "${url}"},
+        {"find": "old.example", "replace": "new.example"},
+        # Regular expressions are not judged from their text; validation checks each result.
+        {"find": r"https://(\w+)\.", "replace": r"\1.", "regex": True},
+    ],
+)
+def test_url_accepts_url_shaped_replacements(params: Params) -> None:
+    assert problems_of("url", params) == []
+
+
 # --- number -----------------------------------------------------------------------------------
 
 

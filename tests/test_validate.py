@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from transforms import model
+from transforms.formats import check_url
 from transforms.validate import (
     ValidationError,
     ValidationWarning,
@@ -698,6 +699,74 @@ def test_good_sender_ids(sender: str) -> None:
 def test_e164_literals_are_checked_variables_pass(number: str, ok: bool) -> None:
     errors = validate_scenario(body({"sendSms": {"to": number, "text": "x"}}, {"dial": number}))
     assert paths(errors) == ([] if ok else ["script[0].sendSms.to", "script[1].dial"])
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://api.example.com/x", None),
+        ("HTTP://api.example.com", None),
+        ("${url}", None),
+        ("https://api.example.com/${path}?q=${v}", None),
+        ("https://api.example.com/${a == 'b c'}", None),  # spaces inside ${…} are expression
+        ("https://${host}/x", "builds its host from a variable"),
+        ("https://api.${env}.example.com/x", "builds its host from a variable"),
+        ("https://${user}@api.example.com/x", "builds its host from a variable"),
+        ("${base}/x", "starts with a variable"),
+        ("${scheme}://api.example.com", "starts with a variable"),
+        ("${a}${b}", "starts with a variable"),
+        ("https://not a url", "needs a host and no spaces"),
+        ("not a urlold.example/${lang}", "start it with https://"),
+        ("https://", "needs a host and no spaces"),
+        ("https://api.example.com/a b${x}", "needs a host and no spaces"),
+        ("ftp://files.example.com/a", "start it with https://"),
+        ("https://[::1/x", "Invalid IPv6 URL"),
+    ],
+)
+def test_urls_with_variables_are_checked_on_their_literal_parts(
+    url: str, problem: str | None
+) -> None:
+    found = check_url(url)
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def ringback(ringing: dict[str, str], failed: dict[str, str] | None = None) -> dict[str, Any]:
+    audio = {"ringingAudio": ringing} | ({"failedAudio": failed} if failed else {})
+    return {"dial": "41793026731", "options": {"customRingback": audio}}
+
+
+#: Every place the url rule edits: a function of the URL → (scenario, path of the URL).
+URL_PLACES: dict[str, Any] = {
+    "request": lambda url: (
+        body({"request": url, "options": {"method": "GET"}}),
+        "script[0].request",
+    ),
+    "playFromUrl": lambda url: (body({"playFromUrl": url}), "script[0].playFromUrl"),
+    "ringingAudio": lambda url: (
+        body(ringback({"type": "URL", "fileUrl": url})),
+        "script[0].options.customRingback.ringingAudio.fileUrl",
+    ),
+    "failedAudio": lambda url: (
+        body(ringback({"type": "FILE", "fileId": "f1"}, {"type": "URL", "fileUrl": url})),
+        "script[0].options.customRingback.failedAudio.fileUrl",
+    ),
+    "notifyUrl": lambda url: (body("hangup", notifyUrl=url), "notifyUrl"),
+}
+
+
+@pytest.mark.parametrize("place", sorted(URL_PLACES))
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://${host}/x", False),
+        ("https://not a url", False),
+        ("${url}", True),
+        ("https://crm.example.com/${id}", True),
+    ],
+)
+def test_every_url_the_url_rule_edits_is_checked(place: str, url: str, ok: bool) -> None:
+    scenario, path = URL_PLACES[place](url)
+    assert paths(validate_scenario(scenario)) == ([] if ok else [path])
 
 
 # --- unknown keys, misspellings, non-actions ----------------------------------------------------

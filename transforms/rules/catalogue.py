@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from transforms import model
+from transforms.formats import check_url
 from transforms.model import has_variable, walk
 from transforms.rules.base import (
     Catalogue,
@@ -323,6 +324,31 @@ _URL_FIELDS: Final[dict[str, tuple[Keys, ...]]] = {
 }
 
 
+_SCHEMES: Final = ("http://", "https://")
+
+
+def _url_check(params: Params) -> Problems:
+    problems = _find_replace_check(params)
+    find, replace = params["find"], params["replace"]
+    if params.get("regex", False) or not find.lower().startswith(_SCHEMES):
+        return problems  # the validator still checks every resulting URL before any PUT
+    if find.lower() in _SCHEMES:
+        # The host that followed the scheme stays after the replacement ("x" stands for it).
+        if check_url(replace + "x") is None:
+            return problems
+        example = "https://eu-" if find.lower() == "https://" else "https://"
+        problem = (
+            f"find {find!r} is a URL scheme, so replace must be one too, followed by the start "
+            f"of a literal host if any (e.g. {example}), not {replace!r}"
+        )
+    else:
+        found = check_url(replace)
+        if found is None:
+            return problems
+        problem = f"find {find!r} is a URL, so replace must be one too: {found}"
+    return [*problems, ("replace", problem)]
+
+
 @rule(
     "url",
     [
@@ -330,7 +356,7 @@ _URL_FIELDS: Final[dict[str, tuple[Keys, ...]]] = {
         Param("replace", "text", True, "replacement", "https://crm.example.com"),
         _REGEX,
     ],
-    check=_find_replace_check,
+    check=_url_check,
 )
 @_doc_appended(_FIND_REPLACE_DOC)
 def url(scenario: Scenario, params: Params) -> list[Change]:
@@ -338,8 +364,10 @@ def url(scenario: Scenario, params: Params) -> list[Change]:
 
     Targets: the Call API ``request``, ``playFromUrl``, the Dial ringback
     ``options.customRingback.ringingAudio.fileUrl`` and ``.failedAudio.fileUrl``, and the
-    scenario's ``notifyUrl``. Headers and bodies are not touched. A result that is no longer a
-    valid URL is reported invalid by validation, not sent.
+    scenario's ``notifyUrl``. Headers and bodies are not touched. When ``find`` starts with
+    ``https://`` or ``http://`` (a whole base URL, or the scheme alone) ``replace`` must be a URL
+    (or start one) too; the sheet is refused otherwise. Any other result that is no longer a valid
+    URL is reported invalid by validation, not sent.
     """
     edit = replacer(params["find"], params["replace"], params.get("regex", False)).apply
     changes: list[Change] = []
