@@ -144,6 +144,8 @@ LEAVES = st.one_of(
             {"say": "x", "options": {"voice": "Hans"}},
             {"request": 1, "options": {"headers": ["x"]}},
             {"request": "https://old.example", "options": {"headers": None}},
+            {"say": "x", "options": None},  # null containers count as absent (issue 11.3)
+            {"say": "x", "options": {"voice": None, "language": "en"}},
             {"dialToMany": "41793026727"},
             {"dial": None},
             {"unknownAction": {"say": "${lang}"}},

@@ -793,6 +793,100 @@ def test_set_null_may_not_remove_the_key_that_makes_the_action(action: str, key:
     assert problems_of("set", {"action": action, "path": key, "value": "${x}"}) == []
 
 
+# --- null containers --------------------------------------------------------------------------
+
+SAY_NULL_OPTIONS = {"say": "Hi", "options": None, "actionId": 1}
+SAY_NULL_VOICE = {"say": "Hi", "options": {"voice": None, "language": "de"}}
+API_NULL_HEADERS = {"request": "https://x.example", "options": {"method": "GET", "headers": None}}
+
+
+@pytest.mark.parametrize(
+    ("action", "rule", "params", "after"),
+    [
+        (
+            SAY_NULL_OPTIONS,
+            "voice",
+            {"language": "en-gb", "voice": "Amy"},
+            {
+                "say": "Hi",
+                "options": {"language": "en-gb", "voice": {"name": "Amy"}},
+                "actionId": 1,
+            },
+        ),
+        (
+            SAY_NULL_VOICE,
+            "voice",
+            {"voice": "Hans", "gender": "male"},
+            {
+                "say": "Hi",
+                "options": {"voice": {"name": "Hans", "gender": "male"}, "language": "de"},
+            },
+        ),
+        (
+            API_NULL_HEADERS,
+            "header",
+            {"name": "X-Api-Version", "value": "2"},
+            {
+                "request": "https://x.example",
+                "options": {"method": "GET", "headers": {"X-Api-Version": "2"}},
+            },
+        ),
+        (
+            SAY_NULL_OPTIONS,
+            "set",
+            {"action": "say", "path": "options.speechRate", "value": 1.2},
+            {"say": "Hi", "options": {"speechRate": 1.2}, "actionId": 1},
+        ),
+        (
+            SAY_NULL_VOICE,
+            "set",
+            {"action": "say", "path": "options.voice.name", "value": "Amy"},
+            {"say": "Hi", "options": {"voice": {"name": "Amy"}, "language": "de"}},
+        ),
+        (
+            API_NULL_HEADERS,
+            "set",
+            {"action": "request", "path": 'options.headers["X Weird"]', "value": "1"},
+            {
+                "request": "https://x.example",
+                "options": {"method": "GET", "headers": {"X Weird": "1"}},
+            },
+        ),
+    ],
+)
+def test_a_null_container_is_treated_as_absent(
+    action: dict[str, Any], rule: str, params: Params, after: dict[str, Any]
+) -> None:
+    validate = pytest.importorskip("transforms.validate").validate_scenario
+    body = scenario(action)
+    assert validate(body) == []  # the validator accepts the null container
+    absent = scenario({k: v for k, v in action.items() if v is not None})
+    expected = changes_of(absent, rule, params)
+    assert expected != []
+    # The same changes as on an absent container, written where the null was.
+    assert changes_of(body, rule, params) == expected
+    result = apply_rule(body, RULES[rule], params).scenario
+    assert json.dumps(result["script"][0]) == json.dumps(after)
+    assert validate(result) == []
+
+
+@pytest.mark.parametrize(
+    ("action", "rule", "params"),
+    [
+        (API_NULL_HEADERS, "header", {"name": "X-Api-Version"}),  # nothing to remove
+        (SAY_NULL_OPTIONS, "set", {"action": "say", "path": "options.x[0]", "value": 1}),
+        (SAY_NULL_OPTIONS, "voice", {"language": "en", "only-language": "de"}),
+        ({"say": "Hi", "options": {"voice": ""}}, "voice", {"voice": "Amy"}),  # not an object
+    ],
+)
+def test_null_containers_stay_when_there_is_nothing_to_write(
+    action: dict[str, Any], rule: str, params: Params
+) -> None:
+    body = scenario(action)
+    result = apply_rule(body, RULES[rule], params)
+    assert result.changes == [] and result.scenario == body
+
+
 # --- reach, composition, the catalogue ---------------------------------------------------------
 
 

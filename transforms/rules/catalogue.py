@@ -92,6 +92,11 @@ def _scenario_field_first(scenario: Scenario, key: str) -> bool:
     return "script" not in scenario or keys.index(key) < keys.index("script")
 
 
+def _absent_or_object(value: Any) -> bool:
+    """True for an object, or for None (absent or null): a rule may write into either."""
+    return value is None or isinstance(value, dict)
+
+
 def _find_replace_check(params: Params) -> Problems:
     return find_replace_problems(params["find"], params["replace"], params.get("regex", False))
 
@@ -269,12 +274,13 @@ def voice(scenario: Scenario, params: Params) -> list[Change]:
 
     Only the given options are written: ``language`` → ``options.language``, ``voice`` →
     ``options.voice.name``, ``gender`` → ``options.voice.gender``, ``speech-rate`` →
-    ``options.speechRate``. Missing ``options``/``voice`` objects are created, new keys go last
-    and existing keys keep their order. Nothing else is adjusted: when the new voice has another
-    gender than the old one, give ``gender`` too. ``only-language`` limits the rule to Say
+    ``options.speechRate``. Missing ``options``/``voice`` objects are created (a ``null`` one is
+    treated as missing and replaced in place), new keys go last and existing keys keep their
+    order. Nothing else is adjusted: when the new voice has another gender than the old one,
+    give ``gender`` too. ``only-language`` limits the rule to Say
     actions whose ``options.language`` equals it (ignoring case); Says without a language are
-    then left alone. A Say whose ``options`` or ``voice`` is not an object is left for validation
-    to report.
+    then left alone. A Say whose ``options`` or ``voice`` is neither an object nor null is left for
+    validation to report.
     """
     wanted = [(keys, params[name]) for name, keys in _VOICE_OPTIONS if name in params]
     only = params.get("only-language")
@@ -288,9 +294,9 @@ def voice(scenario: Scenario, params: Params) -> list[Change]:
             language = options.get("language") if isinstance(options, dict) else None
             if not isinstance(language, str) or language.lower() != only.lower():
                 continue
-        if options is MISSING:
+        if options is MISSING or options is None:  # null counts as absent
             options = {}
-        if not isinstance(options, dict) or not isinstance(options.get("voice", {}), dict):
+        if not isinstance(options, dict) or not _absent_or_object(options.get("voice")):
             continue
         edits = []
         for keys, value in wanted:
@@ -299,7 +305,7 @@ def voice(scenario: Scenario, params: Params) -> list[Change]:
                 edits.append((keys, None if before is MISSING else before, value))
         if not edits:
             continue
-        if "options" not in action:
+        if action.get("options") is None:
             action["options"] = options
         for keys, _, value in edits:
             set_field(options, keys, value)
@@ -476,10 +482,11 @@ def header(scenario: Scenario, params: Params) -> list[Change]:
 
     Header names compare without regard to case, as in HTTP: an existing ``x-api-version`` is
     updated under its own spelling; every spelling present gets the value (or is removed). A new
-    header is added last, creating ``options.headers`` when missing. An empty ``value`` removes
-    the header (an emptied ``headers`` object stays). ``url`` limits the rule to Call API actions
-    whose ``request`` contains it (case-sensitive substring). An action without an ``options``
-    object is already invalid and is left for validation to report.
+    header is added last, creating ``options.headers`` when missing or null. An empty ``value``
+    removes the header (an emptied ``headers`` object stays). ``url`` limits the rule to Call API
+    actions whose ``request`` contains it (case-sensitive substring). An action without an
+    ``options`` object (or with ``options: null``) is already invalid and is left for validation
+    to report.
     """
     name, value, url_filter = params["name"], params.get("value"), params.get("url")
     lowered = name.lower()
@@ -494,7 +501,7 @@ def header(scenario: Scenario, params: Params) -> list[Change]:
         ):
             continue
         headers = options.get("headers")
-        if headers is None and value is not None and "headers" not in options:
+        if headers is None and value is not None:  # absent or null: a new headers object
             headers = options["headers"] = {}
         if not isinstance(headers, dict):
             continue
@@ -762,16 +769,16 @@ def set_field_rule(scenario: Scenario, params: Params) -> list[Change]:
     ``action`` is the wire key (``say``, ``sendSms``, ``request``, ``dial``, ``for-each``, …;
     ``whileDo``, ``repeatWhile``, ``repeatUntil`` for the loops). ``path`` is the field inside
     the action in change-list notation: ``options.language``, ``dialToMany[0].number``,
-    ``options.headers["X-Api-Version"]``. Missing objects on the way are created (new keys go
-    last); a list item that does not exist, or a value that is not an object where one is
-    needed, leaves that action unchanged. ``where`` is ``PATH=JSON`` and keeps only actions whose
-    field equals the value (JSON equality: ``1`` equals ``1.0``, ``true`` is not ``1``; ``null``
-    also matches an absent field). Nested action arrays (``then``, ``do``, ``case``, …) and the
-    keys that identify other kinds of action cannot be set. ``null`` removes the field (an
-    object key; list items are never removed), except the key that makes the action what it is
-    (``while`` of a whileDo, ``say`` of a say). Values are written as given: one the
-    API refuses (``options.speechRate`` = 9) makes the scenario invalid, and validation reports
-    it before anything is sent.
+    ``options.headers["X-Api-Version"]``. Missing or null objects on the way are created (new
+    keys go last, a null is replaced in place); a list item that does not exist, or a value that
+    is not an object where one is needed, leaves that action unchanged. ``where`` is
+    ``PATH=JSON`` and keeps only actions whose field equals the value (JSON equality: ``1``
+    equals ``1.0``, ``true`` is not ``1``; ``null`` also matches an absent field). Nested action
+    arrays (``then``, ``do``, ``case``, …) and the keys that identify other kinds of action
+    cannot be set. ``null`` removes the field (an object key; list items are never removed),
+    except the key that makes the action what it is (``while`` of a whileDo, ``say`` of a say).
+    Values are written as given: one the API refuses (``options.speechRate`` = 9) makes the
+    scenario invalid, and validation reports it before anything is sent.
     """
     kind, value = params["action"], params["value"]
     keys, _ = parse_path(params["path"])
