@@ -22,7 +22,8 @@ from typing import Any
 
 from _common import SEED_DIR, emit, ratio, table
 
-from transforms.rules import apply_rules, get_rule
+from transforms.rules.base import Rule, apply_rules
+from transforms.rules.catalogue import builtin_catalogue
 from transforms.validate import validate_scenario
 
 #: Three rules a real migration combines; each finds something to change in some examples.
@@ -33,17 +34,17 @@ RULES: list[tuple[str, dict[str, str]]] = [
 ]
 
 
-def converted_steps() -> list[tuple[str, dict[str, Any]]]:
+def converted_steps() -> list[tuple[Rule, dict[str, Any]]]:
     """The sheet cells above turned into typed params, as the sheet reader does."""
     steps = []
     for name, raw in RULES:
-        rule = get_rule(name)
+        rule = builtin_catalogue()[name]
         params = {}
         for key, value in raw.items():
             param = rule.param(key)
             assert param is not None, f"{name} has no parameter {key}"
             params[key] = param.convert(value)
-        steps.append((name, params))
+        steps.append((rule, params))
     return steps
 
 

@@ -14,7 +14,8 @@ import textwrap
 from typing import Final
 
 from migrate.errors import UsageError
-from transforms.rules.base import Param, Rule, all_rules
+from migrate.plugins import rule_catalogue
+from transforms.rules.base import Param, Rule
 
 #: How a cell of each parameter type must be written; unknown (plugin) types show their name.
 TYPE_HELP: Final = {
@@ -39,7 +40,7 @@ _TARGETS: Final = (
 
 def render_catalogue() -> str:
     """Every rule: name, one-line summary, parameters with types, and an example row."""
-    rules = all_rules()
+    rules = rule_catalogue()
     lines = [
         *_wrap(f"{len(rules)} rules. {_TARGETS}"),
         "Run `ivr-migrate rules NAME` for one rule in full.",
@@ -82,7 +83,7 @@ def render_rule(name: str) -> str:
 
 
 def _find(name: str) -> Rule:
-    rules = all_rules()
+    rules = rule_catalogue()
     rule = rules.get(name) or rules.get(name.strip().lower())
     if rule is not None:
         return rule

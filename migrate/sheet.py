@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from migrate.errors import Problem, SheetError
+from migrate.plugins import rule_catalogue
 from migrate.sheet_files import (
     FIX_TEXT_COLUMN,
     MAX_CELL_CHARS,
@@ -51,7 +52,7 @@ from migrate.sheet_files import (
     column_letter,
     open_sheet_file,
 )
-from transforms.rules.base import Param, ParamError, Rule, all_rules
+from transforms.rules.base import Catalogue, Param, ParamError, Rule
 
 __all__ = [
     "ID_COLUMN",
@@ -184,16 +185,20 @@ def summarize(rows: Iterable[SheetRow]) -> SheetSummary:
     return SheetSummary(count, len(ids), tuple(selectors), dict(rules))
 
 
-def read_sheet(path: str | os.PathLike[str], *, sheet: str | None = None) -> list[SheetRow]:
+def read_sheet(
+    path: str | os.PathLike[str], *, sheet: str | None = None, rules: Catalogue | None = None
+) -> list[SheetRow]:
     """Read and check a rule sheet; raise :class:`SheetError` with every problem found.
 
-    ``sheet`` names the worksheet of an XLSX workbook (default: the first one).
+    ``sheet`` names the worksheet of an XLSX workbook (default: the first one); ``rules`` the
+    rules its rows may use (default: the built-in rules and installed plugins).
     """
     file = os.fspath(path)
     try:
         source = open_sheet_file(Path(file), sheet)
         try:
-            return _Validator(file, source.merged).run(source.records)
+            checker = _Validator(file, source.merged, rules or rule_catalogue())
+            return checker.run(source.records)
         finally:
             source.close()  # the validator may stop early: release the file now
     except Unreadable as exc:
@@ -280,10 +285,12 @@ def _excel_damage(kind: str, value: str) -> str | None:
 class _Validator:
     """Checks the records of one sheet; collects every problem before deciding."""
 
-    def __init__(self, file: str, merged: list[tuple[int, int, int, int]]) -> None:
+    def __init__(
+        self, file: str, merged: list[tuple[int, int, int, int]], rules: Catalogue
+    ) -> None:
         self.file = file
         self.merged = merged
-        self.rules = all_rules()
+        self.rules = rules
         self.rules_by_key = {name.lower(): rule for name, rule in self.rules.items()}
         self.param_names = {_key(p.name): p.name for r in self.rules.values() for p in r.params}
         self.params_of = {name: {p.name: p for p in r.params} for name, r in self.rules.items()}

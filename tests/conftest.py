@@ -1,1 +1,54 @@
 """Shared pytest configuration. Keep it small: only fixtures used by several test modules."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: CI replays the same draws on every run (derandomize), so a CI failure is one a
+# local run can reproduce and a change cannot fail CI on a draw nobody has seen before. Locally
+# the draws stay random, exploring new cases, and failures are kept in .hypothesis/ for replay.
+# Loaded here, before any test module builds its own settings(...) on top of the default.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", derandomize=False)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def rule_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str, str, dict[str, str]], None]]:
+    """Install a real plugin: ``install(module, source, {entry name: target})``.
+
+    The module and its ``ivr_migrate.rules`` entry points are written as an installed
+    distribution on sys.path; ``rule_catalogue()`` reads them afresh, and forgets them after.
+    """
+    from migrate.plugins import rule_catalogue
+
+    def install(module: str, source: str, entries: dict[str, str]) -> None:
+        (tmp_path / f"{module}.py").write_text(source, encoding="utf-8")
+        info = tmp_path / f"{module}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+        lines = [f"{name} = {target}" for name, target in entries.items()]
+        (info / "entry_points.txt").write_text(
+            "[ivr_migrate.rules]\n" + "\n".join(lines) + "\n", encoding="utf-8"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.delitem(sys.modules, module, raising=False)
+        rule_catalogue.cache_clear()
+
+    yield install
+    rule_catalogue.cache_clear()

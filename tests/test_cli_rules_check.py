@@ -7,6 +7,7 @@ import inspect
 import io
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from migrate.catalogue_text import TYPE_HELP
 from migrate.cli import cli
-from transforms.rules import all_rules
+from migrate.plugins import rule_catalogue
 from transforms.rules.base import PARAM_TYPES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +31,7 @@ def runner() -> CliRunner:
 def test_rules_lists_every_rule_with_its_summary_params_and_example(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["rules"])
     assert result.exit_code == 0, result.output
-    for rule in all_rules().values():
+    for rule in rule_catalogue().values():
         assert f"{rule.name}: {rule.summary}" in result.stdout
         for param in rule.params:
             assert f"{param.name} ({param.type}, " in result.stdout
@@ -44,7 +45,7 @@ def test_rules_lists_every_rule_with_its_summary_params_and_example(runner: CliR
 def test_rules_name_prints_the_whole_docstring_and_every_parameter(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["rules", "sms-sender"])
     assert result.exit_code == 0, result.output
-    rule = all_rules()["sms-sender"]
+    rule = rule_catalogue()["sms-sender"]
     assert inspect.cleandoc(rule.doc) in result.stdout
     for param in rule.params:
         assert param.help in result.stdout
@@ -52,11 +53,27 @@ def test_rules_name_prints_the_whole_docstring_and_every_parameter(runner: CliRu
     assert "scenario_id,rule,new,old\n  *,sms-sender,NewBrand,OldBrand" in result.stdout
 
 
-@pytest.mark.parametrize("name", sorted(all_rules()))
+@pytest.mark.parametrize("name", sorted(rule_catalogue()))
 def test_every_rule_renders_in_full(runner: CliRunner, name: str) -> None:
     result = runner.invoke(cli, ["rules", name])
     assert result.exit_code == 0, result.output
-    assert inspect.cleandoc(all_rules()[name].doc) in result.stdout
+    assert inspect.cleandoc(rule_catalogue()[name].doc) in result.stdout
+
+
+def test_rules_lists_an_installed_plugin_rule(
+    runner: CliRunner, rule_plugin: Callable[[str, str, dict[str, str]], None]
+) -> None:
+    rule_plugin(
+        "ivr_migrate_hello",
+        "from transforms.rules.base import Rule\n\n"
+        "HELLO = Rule('hello', lambda scenario, params: [], (), 'Say hello.\\n\\nDoes nothing.')\n",
+        {"hello": "ivr_migrate_hello:HELLO"},
+    )
+    result = runner.invoke(cli, ["rules"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("11 rules.")
+    assert "hello: Say hello.\n  parameters: none\n" in result.stdout
+    assert runner.invoke(cli, ["rules", "hello"]).stdout.startswith("hello\n\nSay hello.")
 
 
 def test_rules_shows_choices_and_ranges(runner: CliRunner) -> None:
@@ -82,7 +99,10 @@ def test_rules_unknown_name_suggests(runner: CliRunner) -> None:
 def test_rules_unknown_name_without_a_close_match_lists_the_rules(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["rules", "nope"])
     assert result.exit_code == 2
-    assert result.stderr == f"error: unknown rule 'nope': the rules are {', '.join(all_rules())}\n"
+    assert (
+        result.stderr
+        == f"error: unknown rule 'nope': the rules are {', '.join(rule_catalogue())}\n"
+    )
 
 
 def test_check_demo_sheet_prints_a_summary(runner: CliRunner) -> None:
@@ -120,6 +140,21 @@ def test_check_bad_sheet_prints_every_problem_and_exits_2(
         "(the new SMS sender id)",
         "3 problems found; nothing was sent.",
     ]
+
+
+def test_check_refuses_a_url_rule_that_writes_no_url(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("urls.csv").write_text("scenario_id,rule,find,replace\n*,url,https://,not a url\n")
+    result = runner.invoke(cli, ["check", "urls.csv"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: urls.csv, row 2, column 'replace': find 'https://' is a URL scheme, so replace "
+        "must be one too, followed by the start of a literal host if any (e.g. https://eu-), "
+        "not 'not a url'\n"
+    )
 
 
 def test_check_missing_file_is_one_line(

@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +30,6 @@ from test_sheet_corpus import Case as SheetCase
 
 from migrate.cli import cli
 from migrate.sandbox import Account, RunningSandbox
-from transforms.rules import base
-from transforms.rules.base import Param, Rule
 
 KEY = "reliability-input-key"
 GOOD_SHEET = "scenario_id,rule,description\n*,rename,{description} (input)\n"
@@ -100,17 +98,22 @@ def error_lines(result: Result) -> list[str]:
 # -- the malformed-sheet corpus, through `plan` ---------------------------------------------
 
 
+WEBHOOK_PLUGIN = """
+from transforms.rules.base import Param, Rule
+
+WEBHOOK = Rule(
+    "webhook",
+    lambda scenario, params: [],
+    (Param("endpoint", "url", True, "the new webhook URL", "https://hooks.example"),),
+    "Test plugin: set a webhook URL.",
+)
+"""
+
+
 @pytest.fixture
-def webhook_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The corpus's plugin rule with a URL parameter (its messages list it)."""
-    base.all_rules()
-    webhook = Rule(
-        "webhook",
-        lambda scenario, params: [],
-        (Param("endpoint", "url", True, "the new webhook URL", "https://hooks.example"),),
-        "Test plugin: set a webhook URL.",
-    )
-    monkeypatch.setitem(base._REGISTRY, "webhook", webhook)
+def webhook_plugin(rule_plugin: Callable[[str, str, dict[str, str]], None]) -> None:
+    """The corpus's plugin rule with a URL parameter (its messages list it), installed for real."""
+    rule_plugin("ivr_migrate_webhook", WEBHOOK_PLUGIN, {"webhook": "ivr_migrate_webhook:WEBHOOK"})
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c.id for c in CORPUS])

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from transforms.rules import all_rules, apply_rule, apply_rules, get_rule
-from transforms.rules.base import Params, RuleError
+from transforms.rules.base import Catalogue, Params, RuleError, apply_rule
+from transforms.rules.catalogue import builtin_catalogue
+
+RULES = builtin_catalogue()
 
 SEED = Path(__file__).resolve().parents[1] / "migrate" / "seed"
 
@@ -27,15 +32,15 @@ def scenario(*script: Any, **fields: Any) -> dict[str, Any]:
 
 def changes_of(body: dict[str, Any], rule: str, params: Params) -> list[tuple[str, Any, Any]]:
     """``(full path, before, after)`` of every change; also checks the rule name and idempotence."""
-    result = apply_rule(body, rule, params)
+    result = apply_rule(body, RULES[rule], params)
     assert all(change.rule == rule for change in result.changes)
-    again = apply_rule(result.scenario, rule, params)
+    again = apply_rule(result.scenario, RULES[rule], params)
     assert again.changes == [], f"{rule} is not idempotent: {again.changes}"
     return [(change.path, change.before, change.after) for change in result.changes]
 
 
 def problems_of(rule: str, params: Params) -> list[tuple[str, str]]:
-    return get_rule(rule).problems(params)
+    return RULES[rule].problems(params)
 
 
 # --- sms-sender -------------------------------------------------------------------------------
@@ -87,13 +92,15 @@ def test_sms_sender_on_examples(stem: str, params: Params, expected: list[Any]) 
 
 def test_sms_sender_adds_a_missing_from_only_without_old() -> None:
     body = scenario({"sendSms": {"to": "${from}", "text": "Hi"}, "actionId": 1})
-    result = apply_rule(body, "sms-sender", {"new": "NewBrand"})
+    result = apply_rule(body, RULES["sms-sender"], {"new": "NewBrand"})
     assert result.scenario["script"][0] == {
         "sendSms": {"to": "${from}", "text": "Hi", "from": "NewBrand"},
         "actionId": 1,
     }
     assert [str(c) for c in result.changes] == ["script[0].sendSms.from: null → NewBrand"]
-    assert apply_rule(body, "sms-sender", {"new": "NewBrand", "old": "OldBrand"}).changes == []
+    assert (
+        apply_rule(body, RULES["sms-sender"], {"new": "NewBrand", "old": "OldBrand"}).changes == []
+    )
 
 
 def test_sms_sender_can_drop_the_plus_of_a_numeric_sender() -> None:
@@ -261,12 +268,12 @@ def test_find_replace_checks(params: Params, column: str, fragment: str) -> None
 def test_a_replacement_that_never_settles_is_refused() -> None:
     # ab → ba moves every "a" right until none is left before a "b": stable, however long.
     text = "a" * 30 + "b"
-    result = apply_rule(scenario({"say": text}), "say-text", {"find": "ab", "replace": "ba"})
+    result = apply_rule(scenario({"say": text}), RULES["say-text"], {"find": "ab", "replace": "ba"})
     assert result.scenario["script"][0]["say"] == "b" + "a" * 30
     # A pattern/template pair that keeps growing never settles: the row fails, nothing is sent.
     params: Params = {"find": r"(a+)b", "replace": r"\1\1bb", "regex": True}
     with pytest.raises(RuleError, match="never settles"):
-        apply_rule(scenario({"say": "ab"}), "say-text", params)
+        apply_rule(scenario({"say": "ab"}), RULES["say-text"], params)
 
 
 # --- voice ------------------------------------------------------------------------------------
@@ -287,7 +294,7 @@ def test_voice_creates_options_and_keeps_key_order() -> None:
         {"say": "Hi", "options": {"voice": {"gender": "male"}}},
     )
     params = {"language": "en-gb", "voice": "Amy", "speech-rate": 1.0}
-    result = apply_rule(body, "voice", params)
+    result = apply_rule(body, RULES["voice"], params)
     assert result.scenario["script"] == [
         {
             "say": "Hi",
@@ -416,8 +423,52 @@ def test_url_reaches_ringback_and_notify_url() -> None:
 
 def test_url_result_that_is_not_a_url_is_reported_by_validation() -> None:
     validate = pytest.importorskip("transforms.validate").validate_scenario
-    result = apply_rule(seed("06"), "url", {"find": "https://cdn.", "replace": "cdn."})
+    result = apply_rule(seed("06"), RULES["url"], {"find": "https://cdn.", "replace": "cdn."})
     assert [e.path for e in validate(result.scenario)] == ["script[1].playFromUrl"]
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        (
+            {"find": "https://", "replace": "not a url"},
+            "find 'https://' is a URL scheme, so replace must be one too, followed by the start "
+            "of a literal host if any (e.g. https://eu-), not 'not a url'",
+        ),
+        ({"find": "http://", "replace": "https:// x"}, "(e.g. https://), not 'https:// x'"),
+        ({"find": "https://", "replace": "https://${env}."}, "not 'https://${env}.'"),
+        (
+            {"find": "https://old-crm.example.com", "replace": "crm.example.com"},
+            "find 'https://old-crm.example.com' is a URL, so replace must be one too: "
+            "'crm.example.com' is not an http(s) URL: start it with https://",
+        ),
+        (
+            {"find": "HTTPS://old.example", "replace": "https://${host}"},
+            "builds its host from a variable",
+        ),
+    ],
+)
+def test_url_refuses_a_replacement_that_is_not_a_url_where_find_is_one(
+    params: Params, fragment: str
+) -> None:
+    ((column, message),) = problems_of("url", params)
+    assert column == "replace" and fragment in message
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"find": "https://", "replace": "https://eu-"},
+        {"find": "https://", "replace": "http://"},
+        {"find": "https://old.example", "replace": "https://new.example/${path}"},
+        {"find": "https://old.example", "replace": "${url}"},
+        {"find": "old.example", "replace": "new.example"},
+        # Regular expressions are not judged from their text; validation checks each result.
+        {"find": r"https://(\w+)\.", "replace": r"\1.", "regex": True},
+    ],
+)
+def test_url_accepts_url_shaped_replacements(params: Params) -> None:
+    assert problems_of("url", params) == []
 
 
 # --- number -----------------------------------------------------------------------------------
@@ -484,7 +535,7 @@ def test_header_set_update_and_remove() -> None:
         ("script[0].options.headers.x-api-version", "1", "2"),
         ("script[1].options.headers.X-Api-Version", None, "2"),
     ]
-    result = apply_rule(body, "header", {"name": "X-Api-Version", "value": "2"})
+    result = apply_rule(body, RULES["header"], {"name": "X-Api-Version", "value": "2"})
     assert result.scenario["script"][1]["options"] == {
         "method": "GET",
         "headers": {"X-Api-Version": "2"},
@@ -493,7 +544,7 @@ def test_header_set_update_and_remove() -> None:
         ("script[0].options.headers.x-api-version", "1", None),
         ("script[2].options.headers.X-API-VERSION", "1", None),
     ]
-    removed = apply_rule(body, "header", {"name": "ACCEPT"}).scenario["script"][0]
+    removed = apply_rule(body, RULES["header"], {"name": "ACCEPT"}).scenario["script"][0]
     assert removed["options"]["headers"] == {"x-api-version": "1"}
 
 
@@ -643,7 +694,7 @@ def test_set(params: Params, expected: list[Any]) -> None:
 def test_set_values_are_not_shared() -> None:
     body = scenario({"say": "a"}, {"say": "b"})
     params = {"action": "say", "path": "options.voice", "value": {"name": "Amy"}}
-    result = apply_rule(body, "set", params)
+    result = apply_rule(body, RULES["set"], params)
     first, second = (action["options"]["voice"] for action in result.scenario["script"])
     assert first == second and first is not second
     assert result.changes[0].after is not first
@@ -652,7 +703,7 @@ def test_set_values_are_not_shared() -> None:
 def test_set_bad_value_is_reported_by_validation() -> None:
     validate = pytest.importorskip("transforms.validate").validate_scenario
     params = {"action": "say", "path": "options.speechRate", "value": 9}
-    result = apply_rule(seed("11"), "set", params)
+    result = apply_rule(seed("11"), RULES["set"], params)
     assert len(result.changes) == 3
     assert [e.path for e in validate(result.scenario)] == [
         "script[0].options.speechRate",
@@ -718,6 +769,124 @@ def test_set_checks(params: Params, expected: tuple[str, str]) -> None:
     assert problems_of("set", full) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("action", "key"),
+    [
+        ("whileDo", "while"),
+        ("repeatWhile", "while"),
+        ("repeatUntil", "until"),
+        ("say", "say"),
+        ("for-each", "for-each"),
+        ("sendSms", "sendSms"),
+        ("if", "if"),
+        ("switch", "switch"),
+    ],
+)
+def test_set_null_may_not_remove_the_key_that_makes_the_action(action: str, key: str) -> None:
+    # Removing it turned a while loop into {"do": [...]}, which is no action at all.
+    ((column, message),) = problems_of("set", {"action": action, "path": key, "value": None})
+    assert column == "value"
+    assert message == (
+        f"null would remove {key!r}, the key that makes the action a {action}: "
+        "give a value instead (the action cannot be deleted by set)"
+    )
+    assert problems_of("set", {"action": action, "path": key, "value": "${x}"}) == []
+
+
+# --- null containers --------------------------------------------------------------------------
+
+SAY_NULL_OPTIONS = {"say": "Hi", "options": None, "actionId": 1}
+SAY_NULL_VOICE = {"say": "Hi", "options": {"voice": None, "language": "de"}}
+API_NULL_HEADERS = {"request": "https://x.example", "options": {"method": "GET", "headers": None}}
+
+
+@pytest.mark.parametrize(
+    ("action", "rule", "params", "after"),
+    [
+        (
+            SAY_NULL_OPTIONS,
+            "voice",
+            {"language": "en-gb", "voice": "Amy"},
+            {
+                "say": "Hi",
+                "options": {"language": "en-gb", "voice": {"name": "Amy"}},
+                "actionId": 1,
+            },
+        ),
+        (
+            SAY_NULL_VOICE,
+            "voice",
+            {"voice": "Hans", "gender": "male"},
+            {
+                "say": "Hi",
+                "options": {"voice": {"name": "Hans", "gender": "male"}, "language": "de"},
+            },
+        ),
+        (
+            API_NULL_HEADERS,
+            "header",
+            {"name": "X-Api-Version", "value": "2"},
+            {
+                "request": "https://x.example",
+                "options": {"method": "GET", "headers": {"X-Api-Version": "2"}},
+            },
+        ),
+        (
+            SAY_NULL_OPTIONS,
+            "set",
+            {"action": "say", "path": "options.speechRate", "value": 1.2},
+            {"say": "Hi", "options": {"speechRate": 1.2}, "actionId": 1},
+        ),
+        (
+            SAY_NULL_VOICE,
+            "set",
+            {"action": "say", "path": "options.voice.name", "value": "Amy"},
+            {"say": "Hi", "options": {"voice": {"name": "Amy"}, "language": "de"}},
+        ),
+        (
+            API_NULL_HEADERS,
+            "set",
+            {"action": "request", "path": 'options.headers["X Weird"]', "value": "1"},
+            {
+                "request": "https://x.example",
+                "options": {"method": "GET", "headers": {"X Weird": "1"}},
+            },
+        ),
+    ],
+)
+def test_a_null_container_is_treated_as_absent(
+    action: dict[str, Any], rule: str, params: Params, after: dict[str, Any]
+) -> None:
+    validate = pytest.importorskip("transforms.validate").validate_scenario
+    body = scenario(action)
+    assert validate(body) == []  # the validator accepts the null container
+    absent = scenario({k: v for k, v in action.items() if v is not None})
+    expected = changes_of(absent, rule, params)
+    assert expected != []
+    # The same changes as on an absent container, written where the null was.
+    assert changes_of(body, rule, params) == expected
+    result = apply_rule(body, RULES[rule], params).scenario
+    assert json.dumps(result["script"][0]) == json.dumps(after)
+    assert validate(result) == []
+
+
+@pytest.mark.parametrize(
+    ("action", "rule", "params"),
+    [
+        (API_NULL_HEADERS, "header", {"name": "X-Api-Version"}),  # nothing to remove
+        (SAY_NULL_OPTIONS, "set", {"action": "say", "path": "options.x[0]", "value": 1}),
+        (SAY_NULL_OPTIONS, "voice", {"language": "en", "only-language": "de"}),
+        ({"say": "Hi", "options": {"voice": ""}}, "voice", {"voice": "Amy"}),  # not an object
+    ],
+)
+def test_null_containers_stay_when_there_is_nothing_to_write(
+    action: dict[str, Any], rule: str, params: Params
+) -> None:
+    body = scenario(action)
+    result = apply_rule(body, RULES[rule], params)
+    assert result.changes == [] and result.scenario == body
+
+
 # --- reach, composition, the catalogue ---------------------------------------------------------
 
 
@@ -781,7 +950,7 @@ def test_steps_compose_in_order_into_one_body_and_one_change_list() -> None:
         ("sms-sender", {"old": "AuroraBank", "new": "Aurora"}),
         ("rename", {"name": "{name} (2026)"}),
     ]
-    result = apply_rules(body, steps)
+    result = RULES.apply(body, steps)
     assert [(c.rule, c.path, c.before, c.after) for c in result.changes] == [
         ("set", SMS_09_ELSE, "4930123456", "AuroraBank"),
         ("sms-sender", SMS_09_THEN, "AuroraBank", "Aurora"),
@@ -790,7 +959,7 @@ def test_steps_compose_in_order_into_one_body_and_one_change_list() -> None:
     ]
     one_by_one = body
     for name, params in steps:
-        one_by_one = apply_rule(one_by_one, name, params).scenario
+        one_by_one = apply_rule(one_by_one, RULES[name], params).scenario
     assert json.dumps(result.scenario) == json.dumps(one_by_one)
     assert body == seed("09")
 
@@ -799,15 +968,15 @@ def test_a_rule_that_refuses_leaves_nothing_half_changed() -> None:
     body = seed("01")
     before = copy.deepcopy(body)
     with pytest.raises(RuleError, match="already uses 'position'"):
-        apply_rules(
+        RULES.apply(
             body, [("sms-sender", {"new": "X"}), ("variable", {"old": "queue", "new": "position"})]
         )
     assert body == before
 
 
-@pytest.mark.parametrize("name", sorted(all_rules()))
+@pytest.mark.parametrize("name", sorted(RULES))
 def test_every_rule_is_documented_and_its_example_row_is_valid(name: str) -> None:
-    rule = get_rule(name)
+    rule = RULES[name]
     assert rule.summary.endswith(")") or rule.summary.endswith(".")
     assert len(rule.doc.strip().splitlines()) >= 3, "say what the rule decides, not only its name"
     row = rule.example_row()
@@ -815,21 +984,21 @@ def test_every_rule_is_documented_and_its_example_row_is_valid(name: str) -> Non
     assert rule.problems(params) == []
 
 
-@pytest.mark.parametrize("name", sorted(all_rules()))
+@pytest.mark.parametrize("name", sorted(RULES))
 def test_example_rows_keep_the_examples_valid(name: str) -> None:
     validate = pytest.importorskip("transforms.validate").validate_scenario
-    rule = get_rule(name)
+    rule = RULES[name]
     row = rule.example_row()
     params = {p.name: p.convert(row[p.name]) for p in rule.params if p.name in row}
     for path in sorted(SEED.glob("*.json")):
         body = json.loads(path.read_text(encoding="utf-8"))
-        assert validate(apply_rule(body, name, params).scenario) == [], path.name
+        assert validate(apply_rule(body, RULES[name], params).scenario) == [], path.name
 
 
 def test_shared_sub_objects_are_changed_and_reported_in_each_place() -> None:
     shared = {"sendSms": {"from": "Old", "to": "${to}", "text": "Hi"}}
     body = scenario(shared, {"if": "${x}", "then": [shared]})
-    result = apply_rule(body, "sms-sender", {"new": "New"})
+    result = apply_rule(body, RULES["sms-sender"], {"new": "New"})
     assert [c.path for c in result.changes] == [
         "script[0].sendSms.from",
         "script[1].if.then[0].sendSms.from",
@@ -859,3 +1028,50 @@ def test_an_action_with_two_identifying_keys_has_one_kind_whatever_the_key_order
 
     action = {key: "x" for key in keys}
     assert action_kind(action) == ("sendSms" if "sendSms" in keys else "dialToMany")
+
+
+# --- the catalogue is a value -----------------------------------------------------------------
+
+
+def test_the_built_in_catalogue_is_the_explicit_list_of_design_rules() -> None:
+    from transforms.rules.catalogue import BUILTIN_RULES
+
+    design = ["sms-sender", "sms-text", "say-text", "voice", "url", "number", "header"]
+    assert [r.name for r in BUILTIN_RULES] == [*design, "variable", "rename", "set"]
+    assert list(RULES) == sorted(r.name for r in BUILTIN_RULES)
+    assert all(RULES[r.name] is r for r in BUILTIN_RULES)
+
+
+def test_declaring_a_rule_registers_nothing() -> None:
+    from migrate.plugins import rule_catalogue
+    from transforms.rules.base import rule
+
+    @rule("shadow", [])
+    def shadow(scenario: dict[str, Any], params: Params) -> list[Any]:
+        """A rule that no catalogue lists."""
+        return []
+
+    assert shadow.name == "shadow" and shadow.summary == "A rule that no catalogue lists."
+    assert "shadow" not in RULES and "shadow" not in rule_catalogue()
+    assert Catalogue([shadow])["shadow"] is shadow
+
+
+def test_a_catalogue_refuses_two_rules_of_one_name_and_explains_unknown_names() -> None:
+    other = dataclasses.replace(RULES["url"], doc="Another url rule.")
+    with pytest.raises(ValueError, match="two different rules are named 'url'"):
+        RULES.extended([other])
+    assert RULES.extended([RULES["url"]]) == RULES  # the same rule twice counts once
+    with pytest.raises(KeyError, match="unknown rule 'sms-sendr': did you mean 'sms-sender'"):
+        RULES.apply(scenario("hangup"), [("sms-sendr", {"new": "X"})])
+
+
+def test_the_rule_machinery_does_not_load_the_catalogue_or_read_entry_points() -> None:
+    code = (
+        "import sys, transforms.rules.base, transforms.rules; "
+        "assert 'transforms.rules.catalogue' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    sources = Path(__file__).resolve().parents[1] / "transforms"
+    for path in sources.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "entry_points" not in text and "importlib" not in text, path

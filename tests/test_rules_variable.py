@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from transforms.rules import apply_rule, get_rule
-from transforms.rules.base import RuleError
+from transforms.rules.base import RuleError, apply_rule
+from transforms.rules.catalogue import builtin_catalogue
+
+RULES = builtin_catalogue()
 
 SEED = Path(__file__).resolve().parents[1] / "migrate" / "seed"
 RENAME = {"old": "lang", "new": "language"}
@@ -18,8 +20,8 @@ RENAME = {"old": "lang", "new": "language"}
 def renamed(action: Any, params: dict[str, str] = RENAME) -> Any:
     """The action after the rename; also checks idempotence and the change list."""
     body = {"name": "T", "script": [action]}
-    result = apply_rule(body, "variable", params)
-    assert apply_rule(result.scenario, "variable", params).changes == []
+    result = apply_rule(body, RULES["variable"], params)
+    assert apply_rule(result.scenario, RULES["variable"], params).changes == []
     (after,) = result.scenario["script"]
     for change in result.changes:
         assert change.action_path == "script[0]" and change.before != change.after
@@ -132,7 +134,7 @@ def test_variable_rename(before: Any, after: Any) -> None:
 
 def test_variable_rename_on_example_lists_every_field_in_document_order() -> None:
     body = json.loads((SEED / "01-multilingual-welcome-menu.json").read_text(encoding="utf-8"))
-    result = apply_rule(body, "variable", RENAME)
+    result = apply_rule(body, RULES["variable"], RENAME)
     assert [str(c) for c in result.changes] == [
         "script[1].collectInto: lang → language",
         "script[2].switch: lang → language",
@@ -145,7 +147,7 @@ def test_nested_actions_are_renamed_once_under_their_own_path() -> None:
         "name": "T",
         "script": [{"if": "${lang}", "then": [{"say": "${lang}"}], "else": [{"say": "x"}]}],
     }
-    result = apply_rule(body, "variable", RENAME)
+    result = apply_rule(body, RULES["variable"], RENAME)
     assert [c.path for c in result.changes] == ["script[0].if", "script[0].if.then[0].say"]
 
 
@@ -161,9 +163,9 @@ def test_nested_actions_are_renamed_once_under_their_own_path() -> None:
 def test_renaming_onto_a_name_in_use_is_refused(used: Any) -> None:
     body = {"name": "T", "script": [{"collectInto": "lang"}, used]}
     with pytest.raises(RuleError, match="would merge two variables"):
-        apply_rule(body, "variable", RENAME)
+        apply_rule(body, RULES["variable"], RENAME)
     # Without the old variable there is nothing to merge: nothing happens.
-    assert apply_rule({"name": "T", "script": [used]}, "variable", RENAME).changes == []
+    assert apply_rule({"name": "T", "script": [used]}, RULES["variable"], RENAME).changes == []
 
 
 @pytest.mark.parametrize(
@@ -177,5 +179,5 @@ def test_renaming_onto_a_name_in_use_is_refused(used: Any) -> None:
     ],
 )
 def test_variable_checks(params: dict[str, str], fragment: str) -> None:
-    ((_, message),) = get_rule("variable").problems(params)
+    ((_, message),) = RULES["variable"].problems(params)
     assert fragment in message

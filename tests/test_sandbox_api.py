@@ -189,6 +189,17 @@ def test_put_is_a_full_replace_and_ignores_read_only_fields(stored: RunningSandb
     assert stored.scenario(MISSING_ID) is None
 
 
+def test_put_keeps_keys_the_model_does_not_know(stored: RunningSandbox) -> None:
+    # Keys inside actions that the model does not know are stored and returned as sent: the
+    # validator only warns about them (issue 11.1).
+    script = [{"say": "Hi", "voice": "Joanna", "options": {"language": "en", "style": "calm"}}]
+
+    response = api(stored, "PUT", f"/{WELCOME['id']}", json=new_body(script=script))
+
+    assert response.status_code == 200, response.text
+    assert api(stored, "GET", f"/{WELCOME['id']}").json()["script"] == script
+
+
 def test_update_time_strictly_increases_on_every_put(stored: RunningSandbox) -> None:
     times = [
         api(stored, "PUT", f"/{WELCOME['id']}", json=new_body(name=f"v{i}")).json()["updateTime"]

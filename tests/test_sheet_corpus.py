@@ -14,8 +14,8 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from migrate.errors import SheetError
 from migrate.sheet import MAX_PROBLEMS, read_sheet
-from transforms.rules import base
-from transforms.rules.base import Change, Param, Rule
+from transforms.rules.base import Catalogue, Change, Param, Rule
+from transforms.rules.catalogue import builtin_catalogue
 
 ID_A = "0B0458310896E39079FC9CFC65BF4138"
 ID_B = "49CE29A1153455B82A1D5D9E0C54F3BE"
@@ -26,24 +26,18 @@ def _boom(scenario: dict[str, Any], params: dict[str, Any]) -> list[Change]:
     raise AssertionError("a rule ran although the sheet is invalid")
 
 
-def _webhook(scenario: dict[str, Any], params: dict[str, Any]) -> list[Change]:
-    return []
-
-
-@pytest.fixture(autouse=True)
-def rules_must_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every rule body fails if called; plus a plugin rule with a URL parameter."""
-    registry = base._REGISTRY
-    base.all_rules()  # loads the catalogue
-    for name, rule in list(registry.items()):
-        monkeypatch.setitem(registry, name, dataclasses.replace(rule, body=_boom))
-    webhook = Rule(
-        "webhook",
-        _boom,
-        (Param("endpoint", "url", True, "the new webhook URL", "https://hooks.example"),),
-        "Test plugin: set a webhook URL.",
-    )
-    monkeypatch.setitem(registry, "webhook", webhook)
+#: The built-in rules, every body failing if called, plus a plugin rule with a URL parameter.
+CORPUS_RULES = Catalogue(
+    [
+        *(dataclasses.replace(rule, body=_boom) for rule in builtin_catalogue().values()),
+        Rule(
+            "webhook",
+            _boom,
+            (Param("endpoint", "url", True, "the new webhook URL", "https://hooks.example"),),
+            "Test plugin: set a webhook URL.",
+        ),
+    ]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -535,7 +529,7 @@ CORPUS = [
 def test_malformed_sheet_gives_its_messages(case: Case, in_tmp: Path) -> None:
     case.write(in_tmp / case.file)
     with pytest.raises(SheetError) as raised:
-        read_sheet(case.file, sheet=case.sheet)
+        read_sheet(case.file, sheet=case.sheet, rules=CORPUS_RULES)
     assert [str(p) for p in raised.value.problems] == case.expected
     assert raised.value.total == len(case.expected)
     assert all(p.file == case.file for p in raised.value.problems)

@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 
 from transforms import model
+from transforms.formats import check_url
 from transforms.validate import (
     ValidationError,
+    ValidationWarning,
+    check_scenario,
     errors_by_path,
+    scenario_warnings,
     validate_scenario,
 )
 
@@ -28,8 +32,8 @@ def body(*script: Any, **fields: Any) -> dict[str, Any]:
     return {"name": "Test scenario", "description": "", "script": list(script), **fields}
 
 
-def paths(errors: list[ValidationError]) -> list[str]:
-    return [e.path for e in errors]
+def paths(found: list[ValidationError] | list[ValidationWarning]) -> list[str]:
+    return [e.path for e in found]
 
 
 def load(path: Path) -> Any:
@@ -383,12 +387,6 @@ INVALID: list[tuple[str, list[Any], str, str]] = [
     ),
     (model.DIAL_TO_WEBRTC, [{"dialToWebRTC": 123}], "script[0].dialToWebRTC", "must be a string"),
     (
-        model.DIAL_TO_WEBRTC,
-        [{"dialToWebRTC": "app", "actionId": 1}],
-        "script[0].actionId",
-        "take no actionId",
-    ),
-    (
         model.DIAL_TO_CONVERSATIONS,
         [{"dialToConversations": {"options": {}}}],
         "script[0].dialToConversations.options.tags",
@@ -633,8 +631,11 @@ def test_goto_to_a_missing_action_id() -> None:
 
 
 def test_goto_to_an_action_id_on_a_kind_without_one_is_missing() -> None:
-    errors = validate_scenario(body({"setVariable": "a", "value": "1", "actionId": 3}, {"goTo": 3}))
-    assert paths(errors) == ["script[0].actionId", "script[1].goTo"]
+    found = check_scenario(body({"setVariable": "a", "value": "1", "actionId": 3}, {"goTo": 3}))
+    assert paths(found.errors) == ["script[1].goTo"]
+    assert [str(w) for w in found.warnings] == [
+        "script[0].actionId: setVariable actions take no actionId, so no goTo can target them"
+    ]
 
 
 def test_duplicate_action_id_is_reported_at_the_second_use() -> None:
@@ -700,40 +701,166 @@ def test_e164_literals_are_checked_variables_pass(number: str, ok: bool) -> None
     assert paths(errors) == ([] if ok else ["script[0].sendSms.to", "script[1].dial"])
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://api.example.com/x", None),
+        ("HTTP://api.example.com", None),
+        ("${url}", None),
+        ("https://api.example.com/${path}?q=${v}", None),
+        ("https://api.example.com/${a == 'b c'}", None),  # spaces inside ${…} are expression
+        ("https://${host}/x", "builds its host from a variable"),
+        ("https://api.${env}.example.com/x", "builds its host from a variable"),
+        ("https://${user}@api.example.com/x", "builds its host from a variable"),
+        ("${base}/x", "starts with a variable"),
+        ("${scheme}://api.example.com", "starts with a variable"),
+        ("${a}${b}", "starts with a variable"),
+        ("https://not a url", "needs a host and no spaces"),
+        ("not a urlold.example/${lang}", "start it with https://"),
+        ("https://", "needs a host and no spaces"),
+        ("https://api.example.com/a b${x}", "needs a host and no spaces"),
+        ("ftp://files.example.com/a", "start it with https://"),
+        ("https://[::1/x", "Invalid IPv6 URL"),
+    ],
+)
+def test_urls_with_variables_are_checked_on_their_literal_parts(
+    url: str, problem: str | None
+) -> None:
+    found = check_url(url)
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def ringback(ringing: dict[str, str], failed: dict[str, str] | None = None) -> dict[str, Any]:
+    audio = {"ringingAudio": ringing} | ({"failedAudio": failed} if failed else {})
+    return {"dial": "41793026731", "options": {"customRingback": audio}}
+
+
+#: Every place the url rule edits: a function of the URL → (scenario, path of the URL).
+URL_PLACES: dict[str, Any] = {
+    "request": lambda url: (
+        body({"request": url, "options": {"method": "GET"}}),
+        "script[0].request",
+    ),
+    "playFromUrl": lambda url: (body({"playFromUrl": url}), "script[0].playFromUrl"),
+    "ringingAudio": lambda url: (
+        body(ringback({"type": "URL", "fileUrl": url})),
+        "script[0].options.customRingback.ringingAudio.fileUrl",
+    ),
+    "failedAudio": lambda url: (
+        body(ringback({"type": "FILE", "fileId": "f1"}, {"type": "URL", "fileUrl": url})),
+        "script[0].options.customRingback.failedAudio.fileUrl",
+    ),
+    "notifyUrl": lambda url: (body("hangup", notifyUrl=url), "notifyUrl"),
+}
+
+
+@pytest.mark.parametrize("place", sorted(URL_PLACES))
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://${host}/x", False),
+        ("https://not a url", False),
+        ("${url}", True),
+        ("https://crm.example.com/${id}", True),
+    ],
+)
+def test_every_url_the_url_rule_edits_is_checked(place: str, url: str, ok: bool) -> None:
+    scenario, path = URL_PLACES[place](url)
+    assert paths(validate_scenario(scenario)) == ([] if ok else [path])
+
+
 # --- unknown keys, misspellings, non-actions ----------------------------------------------------
 
 
-def test_unknown_key_at_top_level() -> None:
-    errors = validate_scenario(body({"say": "x"}, Description="d"))
-    assert paths(errors) == ["Description"]
-    assert "did you mean 'description'" in errors[0].message
+def warnings_only(scenario: dict[str, Any]) -> list[ValidationWarning]:
+    """The warnings of a scenario that has no error: unknown keys never make it invalid."""
+    found = check_scenario(scenario)
+    assert found.errors == []
+    assert validate_scenario(scenario) == [] and scenario_warnings(scenario) == found.warnings
+    return found.warnings
+
+
+def test_unknown_key_at_top_level_is_a_warning() -> None:
+    warnings = warnings_only(body({"say": "x"}, Description="d"))
+    assert paths(warnings) == ["Description"]
+    assert "did you mean 'description'" in warnings[0].message
 
 
 def test_an_action_key_at_top_level_is_an_unknown_scenario_field() -> None:
-    errors = validate_scenario(body({"say": "x"}, say="hello"))
-    assert paths(errors) == ["say"]
-    assert errors[0].message.startswith("unknown key 'say' in a scenario")
+    warnings = warnings_only(body({"say": "x"}, say="hello"))
+    assert paths(warnings) == ["say"]
+    assert warnings[0].message.startswith("unknown key 'say' in a scenario")
 
 
-def test_unknown_key_in_an_action() -> None:
-    errors = validate_scenario(body({"say": "x", "voice": "Joanna"}))
-    assert paths(errors) == ["script[0].voice"]
-    assert "unknown key 'voice' in a say action" in errors[0].message
+def test_unknown_key_in_an_action_is_a_warning() -> None:
+    warnings = warnings_only(body({"say": "x", "voice": "Joanna"}))
+    assert paths(warnings) == ["script[0].voice"]
+    assert "unknown key 'voice' in a say action" in warnings[0].message
 
 
-def test_unknown_key_in_options() -> None:
-    errors = validate_scenario(
+def test_unknown_key_in_options_is_a_warning() -> None:
+    warnings = warnings_only(
         body({"say": "x", "actionId": 1}, {"goTo": 1, "options": {"limit": 3}})
     )
-    assert paths(errors) == ["script[1].options.limit"]
-    assert "goTo options" in errors[0].message and "goToLimit" in errors[0].message
+    assert paths(warnings) == ["script[1].options.limit"]
+    assert "goTo options" in warnings[0].message and "goToLimit" in warnings[0].message
 
 
-def test_unknown_key_in_nested_options_objects() -> None:
-    errors = validate_scenario(
+def test_unknown_key_in_nested_options_objects_is_a_warning() -> None:
+    warnings = warnings_only(
         body({"say": "x", "options": {"voice": {"name": "Hans", "accent": "bavarian"}}})
     )
-    assert paths(errors) == ["script[0].options.voice.accent"]
+    assert paths(warnings) == ["script[0].options.voice.accent"]
+
+
+@pytest.mark.parametrize(
+    ("action", "path", "fragment"),
+    [
+        ({"say": "x", "forEach": "city"}, "script[0].forEach", "unknown key 'forEach' in a say"),
+        ({"dialToWebRTC": "app", "actionId": 1}, "script[0].actionId", "take no actionId"),
+        ({"while": "${a}", "do": [], "label": "x"}, "script[0].label", "in a while/do action"),
+        (
+            {"dialToMany": [{"number": "41793026731", "nubmer": "x"}]},
+            "script[0].dialToMany[0].nubmer",
+            "did you mean 'number'?",
+        ),
+        (
+            {
+                "dial": "41793026731",
+                "options": {
+                    "customRingback": {
+                        "ringingAudio": {"type": "URL", "fileUrl": "https://x.example/r.mp3"},
+                        "busyAudio": {},
+                    }
+                },
+            },
+            "script[0].options.customRingback.busyAudio",
+            "unknown key 'busyAudio' in customRingback",
+        ),
+        (
+            {"sendSms": {**SMS["sendSms"], "flash": True}},
+            "script[0].sendSms.flash",
+            "unknown key 'flash' in sendSms",
+        ),
+        (
+            {"if": "${a}", "then": [{"say": "x", "options": {"speed": 1}}]},
+            "script[0].if.then[0].options.speed",
+            "unknown key 'speed' in say options",
+        ),
+    ],
+)
+def test_an_extra_key_beside_a_recognised_action_is_a_warning_at_any_depth(
+    action: dict[str, Any], path: str, fragment: str
+) -> None:
+    (warning,) = warnings_only(body(action))
+    assert warning.path == path
+    assert fragment in warning.message
+
+
+def test_the_scenario_as_read_keeps_its_unknown_keys_as_warnings_beside_real_errors() -> None:
+    found = check_scenario(body({"say": "", "voice": "Joanna"}, Description="d"))
+    assert [str(e) for e in found.errors] == ["script[0].say: must not be blank"]
+    assert paths(found.warnings) == ["Description", "script[0].voice"]
 
 
 def test_two_action_keys_in_one_object() -> None:
@@ -811,7 +938,7 @@ def test_script_given_as_a_json_string() -> None:
         ({"name": "x", "script": [], "notifyUrl": "hooks.example.com"}, ["notifyUrl"]),
         ({"name": "x", "script": [], "notifyContentType": "text/plain"}, ["notifyContentType"]),
         ({"name": "x", "script": [], "record": "false"}, ["record"]),
-        ({"description": None, "script": "[]", "extra": 1}, ["extra", "name", "script"]),
+        ({"description": None, "script": "[]", "extra": 1}, ["name", "script"]),
     ],
 )
 def test_wrong_scenario_fields(scenario: dict[str, Any], expected: list[str]) -> None:

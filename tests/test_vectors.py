@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from transforms.validate import validate_scenario
+from transforms.validate import check_scenario, validate_scenario
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 
@@ -164,3 +164,24 @@ def test_foreach_camel_case_fix_is_named() -> None:
     _need_vectors()
     (error,) = validate_scenario(_load("php-v62-req-update-foreach-camelcase.json"))
     assert "forEach" in error.message and "for-each" in error.message
+
+
+@pytest.mark.parametrize("name", _files("req") + _files("resp"))
+def test_no_vector_carries_an_unknown_key(name: str) -> None:
+    """Unknown keys are warnings (issue 11.1); no published payload has one, and no refusal above
+    is for an extra key: each names an object that is no action at all (NO-ACTION, forEach with
+    no other action key), a script sent as text, or a dial to the word "dial"."""
+    _need_vectors()
+    payload = _load(name)
+    for item in payload if isinstance(payload, list) else [payload]:
+        assert check_scenario(item, request="-req-" in name).warnings == []
+
+
+def test_foreach_beside_a_recognised_action_would_be_a_warning_not_an_error() -> None:
+    _need_vectors()
+    scenario = _load("php-v62-req-update-foreach-camelcase.json")
+    loop = scenario["script"][0]
+    scenario["script"][0] = {"for-each": loop["forEach"], **loop}  # the wire key, then the SDK's
+    found = check_scenario(scenario)
+    assert found.errors == []
+    assert [w.path for w in found.warnings] == ["script[0].forEach"]

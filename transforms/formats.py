@@ -1,7 +1,8 @@
 """Checks of literal values the API constrains: sender ids, E.164 numbers, URLs.
 
 Each check returns ``None`` when the value is acceptable, otherwise a short message that names
-the fix. Values built from variables (``${…}``) cannot be checked offline and always pass.
+the fix. Values built from variables (``${…}``) cannot be checked offline: sender ids and numbers
+with one pass; a URL is checked on its literal parts (:func:`check_url`).
 Shared by the validator, the rules (new values) and the sheet reader (parameter cells).
 """
 
@@ -11,7 +12,7 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
-from transforms.model import has_variable
+from transforms.model import VARIABLE_REF, has_variable
 
 _NUMERIC_SENDER: Final = re.compile(r"^\+?[0-9]{3,14}$")
 _ALNUM_SENDER: Final = re.compile(r"^[A-Za-z0-9 ._&-]{3,11}$")
@@ -50,18 +51,36 @@ def check_e164(value: object) -> str | None:
 
 
 def check_url(value: object) -> str | None:
-    """Absolute http(s) URL with a host."""
+    """Absolute http(s) URL with a literal host, or one variable standing for the whole URL.
+
+    Variables may fill the path, query and fragment (``https://api.example.com/${id}?l=${lang}``);
+    the scheme and host must be written out, since a value like ``https://${host}/x`` or
+    ``${base}/x`` cannot be checked offline, unless the whole value is one ``${url}``. The literal
+    parts must hold no spaces.
+    """
     if not isinstance(value, str):
         return "must be a string"
-    if has_variable(value) and not value.startswith(("http://", "https://")):
-        # The whole URL, or its scheme, comes from a variable.
-        return None
+    if VARIABLE_REF.fullmatch(value):
+        return None  # the whole URL comes from one variable
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        if value.startswith("${"):
+            return (
+                f"{value!r} starts with a variable: write the scheme and host literally "
+                "(https://host/…), or the whole URL as one variable such as ${url}"
+            )
+        return f"{value!r} is not an http(s) URL: start it with https://"
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if has_variable(authority):
+        return (
+            f"{value!r} builds its host from a variable: write the host literally, or the whole "
+            "URL as one variable such as ${url}"
+        )
+    literal = VARIABLE_REF.sub("", value)
     try:
-        parts = urlsplit(value)
+        parts = urlsplit(literal)
     except ValueError as exc:
         return f"{value!r} is not a URL: {exc}"
-    if parts.scheme not in ("http", "https"):
-        return f"{value!r} is not an http(s) URL: start it with https://"
-    if not parts.netloc or any(c.isspace() for c in value):
+    if not parts.hostname or any(c.isspace() for c in literal):
         return f"{value!r} is not a valid URL: it needs a host and no spaces"
     return None

@@ -1,7 +1,9 @@
 """Validate a scenario body against the IVR script model (ivr-api-reference.md §4.6, §6, §7).
 
 :func:`validate_scenario` returns every problem, each addressed by a path in the notation of
-:mod:`transforms.model` (``script[2].if.then[0].sendSms.from``), never only the first.
+:mod:`transforms.model` (``script[2].if.then[0].sendSms.from``), never only the first;
+:func:`scenario_warnings` every key the tool does not know (a warning, never an error: the PUT
+sends it back unchanged); :func:`check_scenario` both in one pass.
 
 Where the classic and the 2026 schema generations disagree the validator accepts the union, since
 one account holds scenarios written against both: ``sendSms.from`` and Call API ``options.body``
@@ -38,8 +40,12 @@ from transforms.validate_fields import (
 __all__ = [
     "READ_ONLY_FIELDS",
     "REQUEST_FIELDS",
+    "Validation",
     "ValidationError",
+    "ValidationWarning",
+    "check_scenario",
     "errors_by_path",
+    "scenario_warnings",
     "validate_scenario",
 ]
 
@@ -70,12 +76,33 @@ class ValidationError:
         return f"{self.path}: {self.message}"
 
 
-def validate_scenario(body: object, *, request: bool = True) -> list[ValidationError]:
-    """Every problem of a scenario body; ``[]`` when it is valid.
+@dataclass(frozen=True, slots=True)
+class ValidationWarning:
+    """A key the tool does not know, beside known ones: sent back unchanged, worth a look."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """What :func:`check_scenario` found: errors make the body invalid, warnings do not."""
+
+    errors: list[ValidationError]
+    warnings: list[ValidationWarning]
+
+
+def check_scenario(body: object, *, request: bool = True) -> Validation:
+    """Every problem and every warning of a scenario body, in one pass.
 
     ``request=True`` checks a create/update body (``name`` and ``script`` required; read-only
     fields ignored). ``request=False`` checks a response object (``id``, ``createTime`` expected;
-    ``script`` optional).
+    ``script`` optional). Unknown keys at the top level, in an action beside its recognised key,
+    or in a known sub-object are warnings: the PUT is a full replace and sends them back as read.
+    An object with no recognisable action key, or with two, is an error.
     """
     c = Checks()
     if not isinstance(body, dict):
@@ -85,7 +112,20 @@ def validate_scenario(body: object, *, request: bool = True) -> list[ValidationE
         script = body.get("script")
         if isinstance(script, list):
             _check_script(c, script)
-    return [ValidationError(path, message) for path, message in c.problems]
+    return Validation(
+        [ValidationError(path, message) for path, message in c.problems],
+        [ValidationWarning(path, message) for path, message in c.warnings],
+    )
+
+
+def validate_scenario(body: object, *, request: bool = True) -> list[ValidationError]:
+    """Every problem of a scenario body; ``[]`` when it is valid (see :func:`check_scenario`)."""
+    return check_scenario(body, request=request).errors
+
+
+def scenario_warnings(body: object, *, request: bool = True) -> list[ValidationWarning]:
+    """Every unknown key of a scenario body, with a "did you mean" hint where one is close."""
+    return check_scenario(body, request=request).warnings
 
 
 def errors_by_path(errors: Iterable[ValidationError]) -> dict[str, list[str]]:

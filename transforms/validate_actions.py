@@ -510,21 +510,27 @@ def check_action(c: Checks, kind: str, action: dict[str, Any], path: str) -> Non
     label = label or model.PATH_KEY[kind]
     if not allowed.issuperset(action):
         for key in action:
-            if key not in allowed:
-                c.add(at(path, key), _extra_key_message(key, allowed, label))
+            if key in allowed:
+                continue
+            if key in IDENTIFYING_KEYS:  # two actions in one object: which one is meant?
+                c.add(at(path, key), _second_action_message(key, allowed, label))
+            else:  # an extra key beside a recognised action is sent back as it is
+                c.warn(at(path, key), _extra_key_message(key, allowed, label))
     if takes_id and "actionId" in action:
         _action_id(c, action, path)
     checker(c, action, path)
 
 
+def _second_action_message(key: str, allowed: frozenset[str], label: str) -> str:
+    return (
+        f"a {label} action cannot also hold {key!r}: put each action in an object of its "
+        f"own (allowed keys: {', '.join(sorted(allowed))})"
+    )
+
+
 def _extra_key_message(key: str, allowed: frozenset[str], label: str) -> str:
     if key == "actionId":
         return f"{label} actions take no actionId, so no goTo can target them"
-    if key in IDENTIFYING_KEYS:
-        return (
-            f"a {label} action cannot also hold {key!r}: put each action in an object of its "
-            f"own (allowed keys: {', '.join(sorted(allowed))})"
-        )
     return unknown_key_message(key, allowed, f"a {label} action")
 
 

@@ -20,17 +20,25 @@ MISSING: Final[Any] = object()
 
 
 class Checks:
-    """Problems found so far in one scenario, and the actionIds/goTo targets seen on the way."""
+    """Problems and warnings found so far in one scenario, and the actionIds/goTo targets seen.
 
-    __slots__ = ("action_ids", "gotos", "problems")
+    A problem makes the scenario invalid; a warning does not (a key the tool does not know, which
+    a PUT sends back unchanged).
+    """
+
+    __slots__ = ("action_ids", "gotos", "problems", "warnings")
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
         self.action_ids: dict[int, str] = {}
         self.gotos: list[tuple[int, str]] = []
 
     def add(self, path: str, message: str) -> None:
         self.problems.append((path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append((path, message))
 
 
 def at(path: str, key: str | int) -> str:
@@ -205,7 +213,7 @@ def sub_object(
     *,
     required: bool = False,
 ) -> dict[str, Any] | None:
-    """An object field whose own keys must be in ``allowed``; ``None`` when absent or wrong."""
+    """An object field; keys not in ``allowed`` are warned about. ``None`` when absent or wrong."""
     value = present(c, obj, path, key, required)
     if value is MISSING:
         return None
@@ -235,9 +243,10 @@ def action_list(
 def unknown_keys(
     c: Checks, obj: dict[str, Any], path: str, allowed: frozenset[str], what: str
 ) -> None:
+    """Warn about every key of ``obj`` not in ``allowed``: it is sent back as it is."""
     for key in obj:
         if key not in allowed:
-            c.add(at(path, key), unknown_key_message(key, allowed, what))
+            c.warn(at(path, key), unknown_key_message(key, allowed, what))
 
 
 def unknown_key_message(key: str, allowed: frozenset[str], what: str) -> str:

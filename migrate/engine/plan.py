@@ -33,6 +33,7 @@ from migrate.engine.runfolder import copy_sheet, create_run_folder, now_iso
 from migrate.engine.session import AttemptStats, attempt_context, check_connection, open_client
 from migrate.errors import ApiError, NotFound, UsageError
 from migrate.journal import JOURNAL_FILE, LOCK_FILE, GroupCommit, Journal, rows_write
+from migrate.plugins import rule_catalogue
 from migrate.sheet import SheetRow, read_sheet
 from migrate.vocabulary import (
     AttemptKind,
@@ -45,8 +46,8 @@ from migrate.vocabulary import (
     SheetRef,
 )
 from transforms.body import fingerprint, writable
-from transforms.rules.base import RuleError, copy_tree, get_rule
-from transforms.validate import validate_scenario
+from transforms.rules.base import RuleError, copy_tree
+from transforms.validate import check_scenario, validate_scenario
 
 #: Plan results journaled per transaction.
 BATCH_ROWS: Final = 200
@@ -261,10 +262,11 @@ def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[SheetRef]) 
     row.read_body = dict(body)
     work: dict[str, Any] = copy_tree(writable(body))
     try:
+        catalogue = rule_catalogue()
         for ref in refs:
             row.changes.extend(
                 PlannedChange(c.action_path, c.field, c.before, c.after, c.rule, ref.row)
-                for c in get_rule(ref.rule).body(work, dict(ref.params))
+                for c in catalogue.find(ref.rule).body(work, dict(ref.params))
             )
     except RuleError as exc:
         row.state = RowState.INVALID
@@ -290,7 +292,10 @@ def build_plan(scenario_id: str, body: Mapping[str, Any], refs: list[SheetRef]) 
         row.planned_fingerprint = None
         return row
     row.planned_body = work
-    errors = validate_scenario(work, request=True)
+    checked = check_scenario(work, request=True)
+    errors = checked.errors
+    # keys the tool does not model go back as read: worth a look, never a reason to refuse
+    row.warnings = [Problem(w.path, w.message) for w in checked.warnings]
     if errors:
         before = {str(e) for e in validate_scenario(writable(body), request=True)}
         row.state = RowState.INVALID

@@ -1,29 +1,29 @@
-"""The rule catalogue: named, documented, pure rules over scenarios."""
+"""The rule machinery: named, documented, pure rules over scenarios, used through a catalogue.
+
+The built-in rules are in :mod:`transforms.rules.catalogue` (``builtin_catalogue()``); it is not
+imported here, so that importing the machinery stays cheap.
+"""
 
 from transforms.rules.base import (
+    Catalogue,
     Change,
     Param,
     ParamError,
     Rule,
     RuleResult,
-    all_rules,
     apply_rule,
     apply_rules,
-    get_rule,
     rule,
-    suggest_rule,
 )
 
 __all__ = [
+    "Catalogue",
     "Change",
     "Param",
     "ParamError",
     "Rule",
     "RuleResult",
-    "all_rules",
     "apply_rule",
     "apply_rules",
-    "get_rule",
     "rule",
-    "suggest_rule",
 ]

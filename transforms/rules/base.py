@@ -1,11 +1,14 @@
-"""Rule machinery: parameter declarations, changes, the registry and rule application.
+"""Rule machinery: parameter declarations, changes, catalogues and rule application.
 
 A rule is a named, documented, pure function of (scenario, parameters). Its body receives a
 private working copy of the scenario, edits it in place and returns the list of changes it made;
 :func:`apply_rules` makes that copy, so callers never see their input mutated.
 
 A rule's parameters are declared once, with :class:`Param`; the declaration drives sheet
-validation (``migrate/sheet.py``), ``ivr-migrate rules`` and the docs.
+validation (``migrate/sheet.py``), ``ivr-migrate rules`` and the docs. Rules are used through
+an explicit :class:`Catalogue`: the built-in one is listed in :mod:`transforms.rules.catalogue`;
+``migrate/plugins.py`` adds third-party rules. Nothing here reads entry points or keeps a
+global registry.
 """
 
 from __future__ import annotations
@@ -14,17 +17,14 @@ import copy
 import difflib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any, Final
 
 from transforms.formats import check_e164, check_sender_id, check_url
 
 Scenario = dict[str, Any]
 Params = dict[str, Any]
-
-ENTRY_POINT_GROUP: Final = "ivr_migrate.rules"
 
 
 class ParamError(ValueError):
@@ -214,83 +214,79 @@ class Rule:
         return row
 
 
-_REGISTRY: dict[str, Rule] = {}
-_plugins_loaded = False
-
-
 def rule(
     name: str,
     params: Iterable[Param],
     *,
     at_least_one_of: tuple[str, ...] = (),
     check: RuleCheck | None = None,
-) -> Callable[[RuleBody], RuleBody]:
-    """Register the decorated function as rule ``name``; its docstring is its documentation."""
+) -> Callable[[RuleBody], Rule]:
+    """Turn the decorated function into rule ``name``; its docstring is its documentation.
 
-    def register(body: RuleBody) -> RuleBody:
-        register_rule(Rule(name, body, tuple(params), body.__doc__ or "", at_least_one_of, check))
-        return body
-
-    return register
-
-
-def register_rule(new: Rule) -> None:
-    """Add a rule to the registry; names are unique."""
-    existing = _REGISTRY.get(new.name)
-    if existing is not None and existing.body is not new.body:
-        raise ValueError(f"a rule named {new.name!r} is already registered")
-    _REGISTRY[new.name] = new
-
-
-def load_plugins() -> list[str]:
-    """Load third-party rules from the ``ivr_migrate.rules`` entry-point group, once.
-
-    Each entry point names a :class:`Rule` or a module/function whose import registers rules.
-    Returns the names of the entry points loaded.
+    Nothing is registered: a rule is used once it is listed in a :class:`Catalogue`.
     """
-    global _plugins_loaded
-    if _plugins_loaded:
-        return []
-    _plugins_loaded = True
-    loaded = []
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        target = entry.load()
-        if isinstance(target, Rule):
-            register_rule(target)
-        loaded.append(entry.name)
-    return loaded
+
+    def declare(body: RuleBody) -> Rule:
+        return Rule(name, body, tuple(params), body.__doc__ or "", at_least_one_of, check)
+
+    return declare
 
 
-def all_rules() -> dict[str, Rule]:
-    """The catalogue: built-in rules plus plugins, by name."""
-    _ensure_catalogue()
-    return dict(sorted(_REGISTRY.items()))
+class Catalogue(Mapping[str, Rule]):
+    """The rules a run may use, by name (sorted): an explicit value, never a global registry.
 
+    Built from rules (``Catalogue([rule, ...])``); a name may appear once, except that the same
+    rule listed twice counts once. A read-only mapping of name → :class:`Rule`; :meth:`find`
+    explains an unknown name.
+    """
 
-def get_rule(name: str) -> Rule:
-    """The rule called ``name``; :class:`KeyError` with a suggestion otherwise."""
-    _ensure_catalogue()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        hint = suggest_rule(name)
-        raise KeyError(
-            f"unknown rule {name!r}" + (f": did you mean {hint!r}?" if hint else "")
-        ) from None
+    __slots__ = ("_rules",)
 
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        by_name: dict[str, Rule] = {}
+        for new in rules:
+            existing = by_name.get(new.name)
+            if existing is not None and existing != new:
+                raise ValueError(f"two different rules are named {new.name!r}")
+            by_name[new.name] = new
+        self._rules: dict[str, Rule] = dict(sorted(by_name.items()))
 
-def suggest_rule(name: str) -> str | None:
-    """The closest rule name, for "did you mean" messages."""
-    _ensure_catalogue()
-    matches = difflib.get_close_matches(name.lower(), list(_REGISTRY), n=1, cutoff=0.5)
-    return matches[0] if matches else None
+    def __getitem__(self, name: str) -> Rule:
+        return self._rules[name]
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rules)
 
-def _ensure_catalogue() -> None:
-    # Imported here: the catalogue module registers the built-in rules when it is imported.
-    from transforms.rules import catalogue  # noqa: F401
+    def __len__(self) -> int:
+        return len(self._rules)
 
-    load_plugins()
+    def __repr__(self) -> str:
+        return f"Catalogue({', '.join(self._rules)})"
+
+    def extended(self, rules: Iterable[Rule]) -> Catalogue:
+        """A new catalogue with ``rules`` added (e.g. plugins); this one is unchanged."""
+        return Catalogue([*self._rules.values(), *rules])
+
+    def suggest(self, name: str) -> str | None:
+        """The closest rule name, for "did you mean" messages."""
+        matches = difflib.get_close_matches(name.lower(), list(self._rules), n=1, cutoff=0.5)
+        return matches[0] if matches else None
+
+    def find(self, name: str) -> Rule:
+        """The rule called ``name``; :class:`KeyError` with a "did you mean" hint otherwise."""
+        found = self._rules.get(name)
+        if found is None:
+            hint = self.suggest(name)
+            raise KeyError(f"unknown rule {name!r}" + (f": did you mean {hint!r}?" if hint else ""))
+        return found
+
+    def resolve(self, steps: Iterable[tuple[str, Params]]) -> list[tuple[Rule, Params]]:
+        """``(rule name, params)`` steps as ``(Rule, params)``, for :func:`apply_rules`."""
+        return [(self.find(name), params) for name, params in steps]
+
+    def apply(self, scenario: Mapping[str, Any], steps: Iterable[tuple[str, Params]]) -> RuleResult:
+        """Apply ``(rule name, converted params)`` steps in order to a copy of ``scenario``."""
+        return apply_rules(scenario, self.resolve(steps))
 
 
 @dataclass
@@ -325,19 +321,19 @@ def copy_tree(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def apply_rules(scenario: Mapping[str, Any], steps: Iterable[tuple[str, Params]]) -> RuleResult:
-    """Apply ``(rule name, converted params)`` steps in order to a copy of ``scenario``.
+def apply_rules(scenario: Mapping[str, Any], steps: Iterable[tuple[Rule, Params]]) -> RuleResult:
+    """Apply ``(rule, converted params)`` steps in order to a copy of ``scenario``.
 
     The input is never mutated. Untouched parts keep their key order and values, so their JSON
-    serialisation is byte-identical.
+    serialisation is byte-identical. :meth:`Catalogue.apply` takes rule names instead.
     """
     work: Scenario = copy_tree(dict(scenario))
     changes: list[Change] = []
-    for name, params in steps:
-        changes.extend(get_rule(name).body(work, params))
+    for named, params in steps:
+        changes.extend(named.body(work, params))
     return RuleResult(work, changes)
 
 
-def apply_rule(scenario: Mapping[str, Any], name: str, params: Params) -> RuleResult:
+def apply_rule(scenario: Mapping[str, Any], named: Rule, params: Params) -> RuleResult:
     """Apply one rule to a copy of ``scenario``."""
-    return apply_rules(scenario, [(name, params)])
+    return apply_rules(scenario, [(named, params)])

@@ -1,5 +1,8 @@
 """The built-in rule catalogue (DESIGN §5). Each rule's docstring is its documentation.
 
+The rules are listed explicitly in :data:`BUILTIN_RULES`; :func:`builtin_catalogue` is that list
+as a :class:`~transforms.rules.base.Catalogue`. Importing this module registers nothing.
+
 Bodies edit their private copy of the scenario in place and return the changes they made, in
 document order; they reach their targets at any depth through :func:`transforms.model.walk`,
 once per rule. Every rule is idempotent: applying it to its own output changes nothing.
@@ -13,12 +16,15 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from transforms import model
+from transforms.formats import check_url
 from transforms.model import has_variable, walk
 from transforms.rules.base import (
+    Catalogue,
     Change,
     Param,
     ParamError,
     Params,
+    Rule,
     RuleBody,
     RuleError,
     Scenario,
@@ -84,6 +90,11 @@ def _scenario_field_first(scenario: Scenario, key: str) -> bool:
     """True when scenario field ``key`` comes before ``script`` (so its change is listed first)."""
     keys = list(scenario)
     return "script" not in scenario or keys.index(key) < keys.index("script")
+
+
+def _absent_or_object(value: Any) -> bool:
+    """True for an object, or for None (absent or null): a rule may write into either."""
+    return value is None or isinstance(value, dict)
 
 
 def _find_replace_check(params: Params) -> Problems:
@@ -263,12 +274,13 @@ def voice(scenario: Scenario, params: Params) -> list[Change]:
 
     Only the given options are written: ``language`` → ``options.language``, ``voice`` →
     ``options.voice.name``, ``gender`` → ``options.voice.gender``, ``speech-rate`` →
-    ``options.speechRate``. Missing ``options``/``voice`` objects are created, new keys go last
-    and existing keys keep their order. Nothing else is adjusted: when the new voice has another
-    gender than the old one, give ``gender`` too. ``only-language`` limits the rule to Say
+    ``options.speechRate``. Missing ``options``/``voice`` objects are created (a ``null`` one is
+    treated as missing and replaced in place), new keys go last and existing keys keep their
+    order. Nothing else is adjusted: when the new voice has another gender than the old one,
+    give ``gender`` too. ``only-language`` limits the rule to Say
     actions whose ``options.language`` equals it (ignoring case); Says without a language are
-    then left alone. A Say whose ``options`` or ``voice`` is not an object is left for validation
-    to report.
+    then left alone. A Say whose ``options`` or ``voice`` is neither an object nor null is left for
+    validation to report.
     """
     wanted = [(keys, params[name]) for name, keys in _VOICE_OPTIONS if name in params]
     only = params.get("only-language")
@@ -282,9 +294,9 @@ def voice(scenario: Scenario, params: Params) -> list[Change]:
             language = options.get("language") if isinstance(options, dict) else None
             if not isinstance(language, str) or language.lower() != only.lower():
                 continue
-        if options is MISSING:
+        if options is MISSING or options is None:  # null counts as absent
             options = {}
-        if not isinstance(options, dict) or not isinstance(options.get("voice", {}), dict):
+        if not isinstance(options, dict) or not _absent_or_object(options.get("voice")):
             continue
         edits = []
         for keys, value in wanted:
@@ -293,7 +305,7 @@ def voice(scenario: Scenario, params: Params) -> list[Change]:
                 edits.append((keys, None if before is MISSING else before, value))
         if not edits:
             continue
-        if "options" not in action:
+        if action.get("options") is None:
             action["options"] = options
         for keys, _, value in edits:
             set_field(options, keys, value)
@@ -318,6 +330,31 @@ _URL_FIELDS: Final[dict[str, tuple[Keys, ...]]] = {
 }
 
 
+_SCHEMES: Final = ("http://", "https://")
+
+
+def _url_check(params: Params) -> Problems:
+    problems = _find_replace_check(params)
+    find, replace = params["find"], params["replace"]
+    if params.get("regex", False) or not find.lower().startswith(_SCHEMES):
+        return problems  # the validator still checks every resulting URL before any PUT
+    if find.lower() in _SCHEMES:
+        # The host that followed the scheme stays after the replacement ("x" stands for it).
+        if check_url(replace + "x") is None:
+            return problems
+        example = "https://eu-" if find.lower() == "https://" else "https://"
+        problem = (
+            f"find {find!r} is a URL scheme, so replace must be one too, followed by the start "
+            f"of a literal host if any (e.g. {example}), not {replace!r}"
+        )
+    else:
+        found = check_url(replace)
+        if found is None:
+            return problems
+        problem = f"find {find!r} is a URL, so replace must be one too: {found}"
+    return [*problems, ("replace", problem)]
+
+
 @rule(
     "url",
     [
@@ -325,7 +362,7 @@ _URL_FIELDS: Final[dict[str, tuple[Keys, ...]]] = {
         Param("replace", "text", True, "replacement", "https://crm.example.com"),
         _REGEX,
     ],
-    check=_find_replace_check,
+    check=_url_check,
 )
 @_doc_appended(_FIND_REPLACE_DOC)
 def url(scenario: Scenario, params: Params) -> list[Change]:
@@ -333,8 +370,10 @@ def url(scenario: Scenario, params: Params) -> list[Change]:
 
     Targets: the Call API ``request``, ``playFromUrl``, the Dial ringback
     ``options.customRingback.ringingAudio.fileUrl`` and ``.failedAudio.fileUrl``, and the
-    scenario's ``notifyUrl``. Headers and bodies are not touched. A result that is no longer a
-    valid URL is reported invalid by validation, not sent.
+    scenario's ``notifyUrl``. Headers and bodies are not touched. When ``find`` starts with
+    ``https://`` or ``http://`` (a whole base URL, or the scheme alone) ``replace`` must be a URL
+    (or start one) too; the sheet is refused otherwise. Any other result that is no longer a valid
+    URL is reported invalid by validation, not sent.
     """
     edit = replacer(params["find"], params["replace"], params.get("regex", False)).apply
     changes: list[Change] = []
@@ -443,10 +482,11 @@ def header(scenario: Scenario, params: Params) -> list[Change]:
 
     Header names compare without regard to case, as in HTTP: an existing ``x-api-version`` is
     updated under its own spelling; every spelling present gets the value (or is removed). A new
-    header is added last, creating ``options.headers`` when missing. An empty ``value`` removes
-    the header (an emptied ``headers`` object stays). ``url`` limits the rule to Call API actions
-    whose ``request`` contains it (case-sensitive substring). An action without an ``options``
-    object is already invalid and is left for validation to report.
+    header is added last, creating ``options.headers`` when missing or null. An empty ``value``
+    removes the header (an emptied ``headers`` object stays). ``url`` limits the rule to Call API
+    actions whose ``request`` contains it (case-sensitive substring). An action without an
+    ``options`` object (or with ``options: null``) is already invalid and is left for validation
+    to report.
     """
     name, value, url_filter = params["name"], params.get("value"), params.get("url")
     lowered = name.lower()
@@ -461,7 +501,7 @@ def header(scenario: Scenario, params: Params) -> list[Change]:
         ):
             continue
         headers = options.get("headers")
-        if headers is None and value is not None and "headers" not in options:
+        if headers is None and value is not None:  # absent or null: a new headers object
             headers = options["headers"] = {}
         if not isinstance(headers, dict):
             continue
@@ -658,7 +698,8 @@ _OWN_KEYS: Final = {
 }
 
 
-def _path_problems(kind: str, first: str) -> Problems:
+def _path_problems(kind: str, keys: Keys, value: Any) -> Problems:
+    first = str(keys[0])
     if first in model.nested_fields(kind):
         return [
             (
@@ -675,6 +716,16 @@ def _path_problems(kind: str, first: str) -> Problems:
                 "change what the action is; use a path inside the action",
             )
         ]
+    if value is None and len(keys) == 1 and first in _OWN_KEYS.get(kind, {kind}):
+        # Removing it would turn the action into another kind (a while loop into a bare
+        # ``{"do": …}``, a repeat-until into a repeat-while) or into no action at all.
+        return [
+            (
+                "value",
+                f"null would remove {first!r}, the key that makes the action a {kind}: "
+                "give a value instead (the action cannot be deleted by set)",
+            )
+        ]
     return []
 
 
@@ -689,7 +740,7 @@ def _set_check(params: Params) -> Problems:
         problems.append(("path", str(exc)))
     else:
         if not kind_problem:
-            problems += _path_problems(params["action"], str(keys[0]))
+            problems += _path_problems(params["action"], keys, params["value"])
     if "where" in params:
         try:
             parse_where(params["where"])
@@ -718,15 +769,16 @@ def set_field_rule(scenario: Scenario, params: Params) -> list[Change]:
     ``action`` is the wire key (``say``, ``sendSms``, ``request``, ``dial``, ``for-each``, …;
     ``whileDo``, ``repeatWhile``, ``repeatUntil`` for the loops). ``path`` is the field inside
     the action in change-list notation: ``options.language``, ``dialToMany[0].number``,
-    ``options.headers["X-Api-Version"]``. Missing objects on the way are created (new keys go
-    last); a list item that does not exist, or a value that is not an object where one is
-    needed, leaves that action unchanged. ``where`` is ``PATH=JSON`` and keeps only actions whose
-    field equals the value (JSON equality: ``1`` equals ``1.0``, ``true`` is not ``1``; ``null``
-    also matches an absent field). Nested action arrays (``then``, ``do``, ``case``, …) and the
-    keys that identify other kinds of action cannot be set. ``null`` removes the field (an
-    object key; list items are never removed). Values are written as given: one the
-    API refuses (``options.speechRate`` = 9) makes the scenario invalid, and validation reports
-    it before anything is sent.
+    ``options.headers["X-Api-Version"]``. Missing or null objects on the way are created (new
+    keys go last, a null is replaced in place); a list item that does not exist, or a value that
+    is not an object where one is needed, leaves that action unchanged. ``where`` is
+    ``PATH=JSON`` and keeps only actions whose field equals the value (JSON equality: ``1``
+    equals ``1.0``, ``true`` is not ``1``; ``null`` also matches an absent field). Nested action
+    arrays (``then``, ``do``, ``case``, …) and the keys that identify other kinds of action
+    cannot be set. ``null`` removes the field (an object key; list items are never removed),
+    except the key that makes the action what it is (``while`` of a whileDo, ``say`` of a say).
+    Values are written as given: one the API refuses (``options.speechRate`` = 9) makes the
+    scenario invalid, and validation reports it before anything is sent.
     """
     kind, value = params["action"], params["value"]
     keys, _ = parse_path(params["path"])
@@ -760,3 +812,26 @@ def _where_holds(actual: Any, expected: Any) -> bool:
     if actual is MISSING:
         return expected is None
     return json_equal(actual, expected)
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+#: Every built-in rule, in the order of DESIGN §5.
+BUILTIN_RULES: Final[tuple[Rule, ...]] = (
+    sms_sender,
+    sms_text,
+    say_text,
+    voice,
+    url,
+    number,
+    header,
+    variable,
+    rename,
+    set_field_rule,
+)
+_BUILTIN: Final = Catalogue(BUILTIN_RULES)
+
+
+def builtin_catalogue() -> Catalogue:
+    """The built-in rules, without plugins (``migrate.plugins.rule_catalogue`` adds those)."""
+    return _BUILTIN

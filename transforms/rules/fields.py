@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from itertools import pairwise
 from typing import Any, Final
 
 from transforms.model import field_path
@@ -95,32 +94,39 @@ def get_field(obj: Any, keys: Keys) -> Any:
 
 
 def set_field(obj: dict[str, Any], keys: Keys, value: Any) -> bool:
-    """Write ``value`` at ``keys``, creating missing objects on the way (appended last).
+    """Write ``value`` at ``keys``, creating objects on the way where a key is absent or null.
 
-    Returns False, writing nothing, when the way is blocked: a non-object where an object is
-    needed, or a list index that does not exist (lists are never extended).
+    A created object is appended last; a null one is replaced in place (``null`` counts as an
+    absent container, as the validator treats it). Returns False, writing nothing, when the way
+    is blocked: a non-object where an object is needed, or a list index that does not exist
+    (lists are never created or extended).
     """
+    if not _writable(obj, keys):
+        return False
     parent: Any = obj
-    for key, next_key in pairwise(keys):
+    for key in keys[:-1]:
+        if isinstance(key, str) and parent.get(key) is None:
+            parent[key] = {}
+        parent = parent[key]
+    parent[keys[-1]] = value
+    return True
+
+
+def _writable(obj: Any, keys: Keys) -> bool:
+    """True when :func:`set_field` can write at ``keys`` (see there), without changing ``obj``."""
+    parent = obj
+    for step, key in enumerate(keys):
         if isinstance(key, int):
             if not isinstance(parent, list) or key >= len(parent):
                 return False
-            parent = parent[key]
-            continue
-        if not isinstance(parent, dict):
+        elif not isinstance(parent, dict):
             return False
-        if key not in parent:
-            if isinstance(next_key, int):
-                return False
-            parent[key] = {}
+        if step == len(keys) - 1:
+            return True
+        if isinstance(key, str) and parent.get(key) is None:
+            # A new empty object: only object keys can follow.
+            return all(isinstance(rest, str) for rest in keys[step + 1 :])
         parent = parent[key]
-    last = keys[-1]
-    if isinstance(last, int):
-        if not isinstance(parent, list) or last >= len(parent):
-            return False
-    elif not isinstance(parent, dict):
-        return False
-    parent[last] = value
     return True
 
 
