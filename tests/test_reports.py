@@ -248,7 +248,9 @@ def test_summary_counts_and_write_rate() -> None:
     assert summary.writes == 5 and summary.writes_ok == 2 and summary.rate_limited == 1
     assert summary.write_rate_per_min == pytest.approx(6.0)
     assert summary.duration == pytest.approx(61.0)
-    assert summary.tally().startswith("1 updated, 1 planned (not applied), 1 unchanged")
+    assert summary.tally().startswith(
+        "1 updated, 1 planned (not applied), 1 rolled back, 1 unchanged"
+    )
     by_rule = {r.rule: r for r in summary.by_rule}
     assert by_rule["number"].scenarios == 5 and by_rule["number"].changes == 4
     assert "api_key" not in summary.to_dict()["metadata"]

@@ -84,6 +84,7 @@ def build_journal(folder: Path) -> Journal:
             "base_url": "http://127.0.0.1:9",
             "sheet_name": "sheet.csv",
             "created_at": str(T0),
+            "plan_started_at": str(T0),
             "write_rate": "6/60s",
         },
     )

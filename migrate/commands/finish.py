@@ -53,7 +53,8 @@ def finish(
     elif tally.interrupted:
         say(
             net,
-            f"interrupted: the journal is consistent; continue with: ivr-migrate {command} {run}",
+            f"interrupted: {tally.left} row(s) left, the journal is consistent; continue "
+            f"with: ivr-migrate {command} {run}",
         )
     elif tally.stopped in ("canary", "limit"):
         left = tally.counts.get(RowState.PLANNED, 0) + tally.counts.get(RowState.IN_FLIGHT, 0)

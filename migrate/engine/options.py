@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from migrate.config import (
     DEFAULT_CONCURRENCY,
@@ -33,6 +33,10 @@ class Connection:
     concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = DEFAULT_RETRY
+    #: Take every write's turn in the account's ledger shared by all ivr-migrate processes on
+    #: this machine (``migrate/ledger.py``), at ``ledger_path`` (default: the user's state dir).
+    shared_budget: bool = True
+    ledger_path: Path | None = None
     #: Which account this is, recorded in a run's metadata and checked when the run is
     #: continued: the base URL unless the caller names it otherwise (the embedded sandbox,
     #: whose loopback URL changes at every start).
@@ -119,6 +123,23 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
+#: Phases of events that only carry a line to show now: one always shown (``stopping: …``),
+#: one that is progress (``waiting 8 s for the account's write window``).
+NOTICE: Final = "notice"
+WAIT: Final = "wait"
+
+Notice = Callable[[str], None]
+
+
+def notices(progress: ProgressCallback, operation: str, phase: str = NOTICE) -> Notice:
+    """A function that reports one line now, as a :class:`ProgressEvent` with a message."""
+
+    def notice(text: str) -> None:
+        progress(ProgressEvent(operation, phase, 0, None, {}, message=text))
+
+    return notice
+
+
 def no_progress(event: ProgressEvent) -> None:
     """The default progress callback: nothing."""
 
@@ -146,6 +167,8 @@ class Tally:
     planned: int = 0
     eta_seconds: float | None = None
 
+    #: Rows the operation has still to do (e.g. after an interrupt); the hint says how to go on.
+    left: int = 0
     #: States that make the exit code 1 (the operation's; :data:`PROBLEM_STATES` for plan).
     problems: frozenset[RowState] = PROBLEM_STATES
 
@@ -171,5 +194,6 @@ class Tally:
             "puts": self.puts,
             "rate_limited": self.rate_limited,
             "planned_writes": self.planned,
+            "left": self.left,
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
         }

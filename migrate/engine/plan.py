@@ -27,6 +27,7 @@ from migrate.engine.options import (
     ProgressEvent,
     Tally,
     no_progress,
+    notices,
 )
 from migrate.engine.pool import Aborted, Stop, run_pool, signals_stop
 from migrate.engine.runfolder import copy_sheet, create_run_folder, now_iso
@@ -165,7 +166,13 @@ async def _plan(
         try:
             journal.lock(str(Operation.PLAN))
             stats = AttemptStats()
-            async with open_client(connection, journal, Operation.PLAN, stats) as client:
+            notice = notices(progress, Operation.PLAN)
+            async with open_client(
+                connection, journal, Operation.PLAN, stats, stop, progress
+            ) as client:
+                stop.on_first_signal = lambda: notice(
+                    "stopping: no new read; the plan so far is kept but cannot be applied"
+                )
                 try:
                     await check_connection(client, connection.base_url)
                 except UsageError:
@@ -185,8 +192,7 @@ async def _plan(
                         )
                     await planner.flush(final=True)
                 finally:
-                    await planner.commit.drain()
-                    planner.commit.close()
+                    await planner.commit.finish()
             if not stop.requested:
                 journal.set_metadata({Meta.PLAN_FINISHED_AT: now_iso()})
             counts = journal.counts()
@@ -369,7 +375,13 @@ class _Planner:
         except ApiError as exc:
             row = failed_read(target.scenario_id, target.name, refs, exc)
         else:
-            row = build_plan(target.scenario_id, body, refs)
+            try:
+                row = build_plan(target.scenario_id, body, refs)
+            except Exception as exc:  # a body we could not digest fails its row, not the plan
+                row = PlannedRow(target.scenario_id, target.name, refs, RowState.FAILED)
+                row.retryable = False
+                row.error_class = type(exc).__name__
+                row.error_text = f"internal error on this scenario: {exc!r}"[:500]
         self._ready[index] = row
         self.outcomes[str(row.state)] = self.outcomes.get(str(row.state), 0) + 1
         self.done += 1

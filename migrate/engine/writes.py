@@ -16,14 +16,22 @@ from pathlib import Path
 
 from migrate.engine.execute import Executor
 from migrate.engine.operations import APPLY, RETRY, RETRY_ALL, ROLLBACK, OperationSpec
-from migrate.engine.options import ApplyOptions, Connection, ProgressCallback, Tally, no_progress
+from migrate.engine.options import (
+    NOTICE,
+    ApplyOptions,
+    Connection,
+    ProgressCallback,
+    Tally,
+    no_progress,
+    notices,
+)
 from migrate.engine.plan import build_plan, failed_read
 from migrate.engine.pool import Aborted, Stop, run_pool, signals_stop
 from migrate.engine.runfolder import check_writable, now_iso
 from migrate.engine.session import AttemptStats, attempt_context, check_connection, open_client
 from migrate.errors import ApiError, ConfigError
 from migrate.journal import JOURNAL_FILE, Journal, replan_write
-from migrate.vocabulary import PHASE_KEYS, AttemptKind, Meta, RowRecord, RowState
+from migrate.vocabulary import PENDING, PHASE_KEYS, AttemptKind, Meta, RowRecord, RowState
 
 
 class TargetMismatch(ConfigError):
@@ -109,8 +117,18 @@ async def run_operation(
         meta = journal.metadata()
         stop = Stop()
         stats = AttemptStats()
+        notice = notices(progress, spec.name, NOTICE)
+        if journal.lock_taken_over is not None:
+            notice(f"note: took over the run lock of {journal.lock_taken_over.describe()}, "
+                   "which ended without releasing it")  # fmt: skip
         with signals_stop(stop, options.handle_signals):
-            async with open_client(connection, journal, spec.operation, stats) as client:
+            async with open_client(
+                connection, journal, spec.operation, stats, stop, progress
+            ) as client:
+                stop.on_first_signal = lambda: notice(
+                    f"stopping: {client.writes_in_flight} write(s) in flight, waiting up to "
+                    f"{connection.timeout:g} s; Ctrl-C again to leave now"
+                )
                 await check_connection(client, connection.base_url)
                 started_key, _ = PHASE_KEYS[spec.operation]
                 if not meta.get(started_key):
@@ -122,17 +140,17 @@ async def run_operation(
                 executor = Executor(
                     journal, client, connection, spec, options, stop, progress, total
                 )
-                handle = executor.process if spec.replan is None else _replanning(executor)
+                handle = executor.handle if spec.replan is None else _replanning(executor)
                 try:
                     await run_pool(
                         _capped(rows, cap), handle, concurrency=connection.concurrency, stop=stop
                     )
                 finally:
-                    await executor.commit.drain()
-                    executor.commit.close()
+                    await executor.commit.finish()
             journal.flush()
         counts = journal.counts()
-        if not stop.requested and not any(counts[state] for state in spec.pending):
+        left = sum(counts[state] for state in spec.pending)
+        if not stop.requested and not left:
             journal.set_metadata({PHASE_KEYS[spec.operation][1]: now_iso()})
         tally = Tally(
             operation=spec.name,
@@ -147,6 +165,7 @@ async def run_operation(
             rate_limited=stats.rate_limited,
             unfinished=executor.unfinished,
             problems=spec.exit_problems,
+            left=left if spec.pending is PENDING else 0,
         )
         if cap is not None and not stop.requested and executor.done >= cap:
             tally.stopped = "canary" if options.canary == cap else "limit"
@@ -164,7 +183,7 @@ def _replanning(executor: Executor) -> Callable[[int], Awaitable[None]]:
         row = executor.journal.row(row_id, bodies=False)
         if row.state is not RowState.IN_FLIGHT and replan(row) and not await _replan(executor, row):
             return
-        await executor.process(row_id)
+        await executor.handle(row_id)
 
     return handle
 

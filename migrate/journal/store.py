@@ -14,14 +14,15 @@ it (WAL), or read-only, e.g. an archived run on a read-only filesystem.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from migrate.errors import JournalError
-from migrate.journal.runlock import RunLock
+from migrate.errors import JournalError, RowDataError
+from migrate.journal.runlock import Holder, RunLock
 from migrate.journal.schema import (
     ATTEMPT_COLUMNS,
     BODY_COLUMNS,
@@ -143,13 +144,19 @@ class Journal:
         self._lock = RunLock.acquire(self.path.parent, command)
         return self._lock
 
+    @property
+    def lock_taken_over(self) -> Holder | None:
+        """The holder named in a lock left behind by a process that did not release it."""
+        return None if self._lock is None else self._lock.previous
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
             if not self.read_only:
-                self.flush()
+                with contextlib.suppress(JournalError):  # the error was reported where it arose
+                    self.flush()
         finally:
             self._db.close()
             if self._lock is not None:
@@ -280,12 +287,10 @@ class Journal:
             raise JournalError(f"no row {row_id} in {self.path}")
         try:
             found = loads(raw[0])
-        except ValueError as exc:
-            raise JournalError(
-                f"row {row_id} of {self.path} has a damaged {which} (not JSON: {exc})"
-            ) from None
+        except (ValueError, RecursionError) as exc:
+            raise RowDataError(f"row {row_id} has a damaged {which} (not JSON: {exc})") from None
         if found is not None and not isinstance(found, dict):
-            raise JournalError(f"row {row_id} of {self.path} has a damaged {which} (not an object)")
+            raise RowDataError(f"row {row_id} has a damaged {which} (not a JSON object)")
         return found
 
     def head(self, row_id: int) -> RowHead:
