@@ -19,7 +19,8 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "section",
     "h1", "h2", "h3", "p", "strong", "code", "pre", "a", "div", "span", "figure", "figcaption",
     "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "del", "ins",
-    "svg", "rect", "text", "line", "path", "polyline",
+    "ul", "ol", "li", "dl", "dt", "dd", "wbr", "time",
+    "svg", "rect", "text", "line", "path", "polyline", "circle",
 }  # fmt: skip
 
 
@@ -34,6 +35,7 @@ class Page(HTMLParser):
         self.figures: dict[str, str] = {}
         self.changes: list[list[str]] = []
         self.scenarios: list[tuple[str, str]] = []  # (outcome section, scenario id)
+        self.boxes: list[tuple[str, str]] = []  # the scenarios shown in a box of their own
         self.section_counts: dict[str, str] = {}
         self.tally = ""
         self._stack: list[tuple[str, dict[str, str]]] = []
@@ -52,6 +54,9 @@ class Page(HTMLParser):
             self._outcome = attributes["data-outcome"]
         if "scenario" in classes and tag == "details":
             self.scenarios.append((self._outcome, attributes["data-scenario-id"]))
+            self.boxes.append((self._outcome, attributes["data-scenario-id"]))
+        if tag == "li" and "data-scenario-id" in attributes:
+            self.scenarios.append((self._outcome, attributes["data-scenario-id"]))
         if tag == "tr" and "change" in classes:
             self.changes.append([])
         if tag == "td" and self.changes and self._in("tr"):
@@ -64,7 +69,7 @@ class Page(HTMLParser):
             self._capture = []
         if tag == "span" and "n" in classes:
             self._capture = []
-        if tag not in ("meta", "line", "rect", "path", "polyline"):
+        if tag not in ("meta", "line", "rect", "path", "polyline", "circle", "wbr"):
             self._stack.append((tag, attributes))
 
     def _in(self, tag: str) -> bool:
@@ -121,8 +126,9 @@ def test_summary_numbers_match_the_run() -> None:
     }
     assert page.cards["failed_retryable"] == "1 failed (retryable)"
     assert page.figures["scenarios"] == "10 scenarios"
-    assert page.figures["changed fields"] == "6 changed fields"
+    assert page.figures["changed fields"] == "8 changed fields"
     assert page.figures["writes accepted"] == "2 of 5 writes accepted"
+    assert page.figures["writes failed"] == "2 writes failed"
     assert page.figures["429 answers"] == "1 429 answers"
     assert page.figures["write rate"] == "6.00/min write rate"
     assert page.section_counts == {k: str(v) for k, v in summary.outcomes.items()}
@@ -197,6 +203,8 @@ def test_ten_thousand_scenarios_stay_small_and_capped(tmp_path: Path) -> None:
     # Big sections start collapsed; the scenario list is not one giant open table.
     assert '<details class="outcome" id="outcome-updated" data-outcome="updated" style' in html
     assert '<details class="scenario" data-scenario-id="00000000000000000000000000000001">' in html
+    # Unchanged scenarios are one short list, not a box each.
+    assert not [sid for outcome, sid in page.boxes if outcome == "unchanged"]
 
 
 def png_size(path: Path) -> tuple[int, int]:

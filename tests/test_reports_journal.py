@@ -19,7 +19,7 @@ from migrate.journal import (
     fingerprint,
 )
 from migrate.reports import report_data_from_journal, report_data_from_run, write_reports
-from migrate.reports.data import REPLAN_STATES
+from migrate.reports.data import ERROR_FILE_STATES
 from migrate.sheet import SheetRow, read_sheet
 
 T0 = 1_771_236_000.0
@@ -28,6 +28,7 @@ SHEET = (
     "*,sms-sender,Nordlicht,NordBrand,,,rebrand\n"
     "*,url,,,https://orders.nordlicht-outdoor.example,https://orders.nordbrand.example,\n"
     "*,number,+41793026727,+41793026728,,,\n"
+    "name:Nobody is called this*,sms-text,,,hello,hallo,matches no scenario\n"
 )
 
 
@@ -72,7 +73,7 @@ def build_journal(folder: Path) -> Journal:
     folder.mkdir(parents=True, exist_ok=True)
     sheet = folder / "sheet.csv"
     sheet.write_text(SHEET, encoding="utf-8")
-    steps = read_sheet(sheet)
+    steps = read_sheet(sheet)[:3]  # the selector of the 4th row matched no scenario
     journal = Journal.create(
         folder / JOURNAL_FILE,
         {
@@ -81,6 +82,8 @@ def build_journal(folder: Path) -> Journal:
             "operator": "tester",
             "base_url": "http://127.0.0.1:9",
             "sheet_name": "sheet.csv",
+            "sheet_copy": "sheet.csv",
+            "sheet_sha256": "ab" * 32,
             "created_at": str(T0),
             "write_rate": "6/60s",
         },
@@ -98,6 +101,7 @@ def build_journal(folder: Path) -> Journal:
             "before": "Nordlicht",
             "after": "NordBrand",
             "rule": "sms-sender",
+            "sheet_row": 2,
         }
         if outcome == "unchanged":
             planned.append(PlannedRow(**common, state=RowState.UNCHANGED, read_body=read))
@@ -251,16 +255,62 @@ def test_changes_match_the_journal(run_folder: Path) -> None:
     assert got == expected
 
 
-def test_failures_replan_the_original_rows_with_their_rules(run_folder: Path) -> None:
+def test_failures_list_the_rows_that_changed_each_scenario(run_folder: Path) -> None:
     files = write_reports(run_folder, report_data_from_run(run_folder), dry_run=False)
-    original = read_sheet(run_folder / "sheet.csv")
+    original = {row.row: row for row in read_sheet(run_folder / "sheet.csv")}
     again = read_sheet(files.failures)
     with Journal.open(run_folder / JOURNAL_FILE) as journal:
-        failed = [r.scenario_id for r in journal.rows(REPLAN_STATES, bodies=False)]
-    assert failed == [_id(5), _id(6), _id(7)]
-    assert [(str(r.target), r.rule, r.cells, r.params) for r in again] == [
-        (sid, step.rule, step.cells, step.params) for sid in failed for step in original
+        bad = [r.scenario_id for r in journal.rows(ERROR_FILE_STATES, bodies=False)]
+    assert bad == [_id(3), _id(4), _id(5), _id(6), _id(7), _id(9)]
+    # Every change was made by row 2 (sms-sender); the not-found scenario has no change, so
+    # every row that targeted it is listed.
+    expected_rows = {sid: [2, 3, 4] if sid == _id(4) else [2] for sid in bad}
+    assert [(str(r.target), r.rule, r.cells) for r in again] == [
+        (sid, original[n].rule, original[n].cells) for sid in bad for n in expected_rows[sid]
     ]
+    failures = read_csv(files.failures)
+    assert list(failures["#sheet_row"]) == [str(n) for sid in bad for n in expected_rows[sid]]
+    assert failures["note"].iloc[0] == "rebrand"
+
+
+def test_a_sheet_row_that_changed_nothing_is_named(run_folder: Path) -> None:
+    from migrate.reports import summarise
+    from migrate.reports.data import SheetLine
+
+    data = report_data_from_run(run_folder)
+    assert data.sheet_read
+    assert data.unmatched_sheet_rows == [SheetLine(5, "sms-text", "name:Nobody is called this*")]
+    summary = summarise(data)
+    rows = {r.row: r for r in summary.by_sheet_row}
+    assert sorted(rows) == [2, 3, 4, 5]
+    assert (rows[2].matched, rows[2].changed, rows[2].changes) == (11, 9, 9)
+    assert (rows[3].matched, rows[3].changed) == (11, 0)
+    assert (rows[5].matched, rows[5].changed, rows[5].target) == (
+        0,
+        0,
+        "name:Nobody is called this*",
+    )
+    assert [r.row for r in summary.idle_sheet_rows] == [3, 4, 5]
+    files = write_reports(run_folder, data, dry_run=False)
+    html = files.html.read_text("utf-8")
+    assert '<tr data-sheet-row="5" class="idle">' in html
+    assert "3 sheet rows changed nothing: 3, 4, 5" in html
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    table = list(load_workbook(files.xlsx)["sheet rows"].iter_rows(values_only=True))
+    assert table[0][:4] == ("row", "rule", "target", "scenarios matched")
+    assert table[4][:4] == (5, "sms-text", "name:Nobody is called this*", 0)
+    assert table[4][-1] == "changed nothing: its scenario_id matched no scenario"
+
+
+def test_a_sheet_copy_that_is_not_this_runs_sheet_is_not_read(run_folder: Path) -> None:
+    (run_folder / "sheet.csv").write_text(
+        "scenario_id,rule,new\n*,sms-sender,Other\n", encoding="utf-8"
+    )
+    data = report_data_from_run(run_folder)
+    assert not data.sheet_read and data.unmatched_sheet_rows == []
+    html = write_reports(run_folder, data, dry_run=False).html.read_text("utf-8")
+    assert "could not be read back" in html
 
 
 def test_summary_counts_requests_from_the_journal(run_folder: Path) -> None:

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from migrate.reports.data import (
     INVALID,
+    MAX_SCENARIOS_PER_OUTCOME,
     ReportAttempt,
     ReportChange,
     ReportData,
     ReportRow,
+    SheetLine,
     SheetStep,
 )
+from migrate.reports.history import HistoryBuilder
 
 if TYPE_CHECKING:
     from migrate.journal import Journal, RowRecord
@@ -34,12 +37,29 @@ _WRITTEN_STATES = frozenset({"updated", "rolled_back", "rollback_conflict"})
 
 
 def report_data_from_journal(journal: Journal) -> ReportData:
-    """Everything the reports show, read from an open journal."""
+    """Everything the reports show, read from an open journal (and the sheet copy next to it)."""
     rows: list[ReportRow] = []
     changes: list[ReportChange] = []
+    shown: dict[int, str] = {}  # journal row id → scenario id, for the rows the page lists
+    per_outcome: dict[str, int] = {}
+    seen_sheet_rows: set[int] = set()
     for record in journal.rows(bodies=False):
-        rows.append(_row(record))
+        row = _row(record)
+        rows.append(row)
         changes.extend(_change(record.scenario_id, change) for change in record.changes)
+        seen_sheet_rows.update(step.sheet_row for step in row.steps if step.sheet_row is not None)
+        if per_outcome.get(row.outcome, 0) < MAX_SCENARIOS_PER_OUTCOME:
+            per_outcome[row.outcome] = per_outcome.get(row.outcome, 0) + 1
+            shown[record.id] = record.scenario_id
+    history: HistoryBuilder[int] = HistoryBuilder(keep=shown)
+    for transition in journal.transitions():
+        history.add(
+            transition.row_id,
+            transition.time,
+            transition.operation,
+            transition.from_state,
+            transition.to_state,
+        )
     # A 100,000-row run has some 300,000 attempts: share the strings they repeat.
     attempts = [
         ReportAttempt(
@@ -53,9 +73,43 @@ def report_data_from_journal(journal: Journal) -> ReportData:
         )
         for attempt in journal.attempts()
     ]
+    metadata = run_metadata(journal.metadata())
+    unmatched = _unmatched_sheet_rows(Path(journal.path).parent, metadata, seen_sheet_rows)
     return ReportData(
-        metadata=run_metadata(journal.metadata()), rows=rows, changes=changes, attempts=attempts
+        metadata=metadata,
+        rows=rows,
+        changes=changes,
+        attempts=attempts,
+        unmatched_sheet_rows=unmatched or [],
+        sheet_read=unmatched is not None,
+        history=history.steps(),
+        histories={shown[key]: events for key, events in history.telling().items()},
     )
+
+
+def _unmatched_sheet_rows(
+    folder: Path, metadata: Mapping[str, Any], seen: set[int]
+) -> list[SheetLine] | None:
+    """The sheet copy's rows that are in no journal row; None when it cannot be read back.
+
+    A selector (``*``, ``name:GLOB``) that matched no scenario leaves no trace in the journal,
+    and the operator must still see that the row did nothing (issue 11.10). The copy is checked
+    against the journal: if a row the journal names is missing from it (another worksheet, a
+    catalogue that changed since), it is not the sheet of this run and nothing is guessed.
+    """
+    from migrate.errors import UsageError
+    from migrate.sheet import read_sheet
+
+    name = metadata.get("sheet_copy")
+    if not isinstance(name, str) or not name or not (folder / name).is_file():
+        return None
+    try:
+        lines = [SheetLine(row.row, row.rule, str(row.target)) for row in read_sheet(folder / name)]
+    except (UsageError, OSError):
+        return None
+    if not seen <= {line.row for line in lines}:
+        return None
+    return [line for line in lines if line.row not in seen]
 
 
 def report_data_from_run(run_folder: Path | str) -> ReportData:
@@ -135,10 +189,13 @@ def _row(record: RowRecord) -> ReportRow:
 def _step(sheet_row: Mapping[str, Any]) -> SheetStep:
     cells = sheet_row.get("cells") or {}
     row_number = sheet_row.get("row")
+    note = sheet_row.get("note")
     return SheetStep(
         rule=intern(str(sheet_row.get("rule", ""))),
         params=_shared_cells(tuple((str(k), str(v)) for k, v in cells.items())),
         sheet_row=row_number if isinstance(row_number, int) else None,
+        note=note if isinstance(note, str) else "",
+        target=intern(str(sheet_row.get("target") or "")),
     )
 
 
@@ -150,6 +207,7 @@ def _shared_cells(items: tuple[tuple[str, str], ...]) -> Mapping[str, str]:
 
 
 def _change(scenario_id: str, change: Mapping[str, Any]) -> ReportChange:
+    sheet_row = change.get("sheet_row")
     return ReportChange(
         scenario_id=scenario_id,
         action_path=intern(str(change.get("action_path", ""))),
@@ -157,6 +215,7 @@ def _change(scenario_id: str, change: Mapping[str, Any]) -> ReportChange:
         before=change.get("before"),
         after=change.get("after"),
         rule=intern(str(change.get("rule", ""))),
+        sheet_row=sheet_row if isinstance(sheet_row, int) else None,
     )
 
 

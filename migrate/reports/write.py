@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from migrate.reports.data import ReportData
+from migrate.reports.safety import neutralise
 from migrate.reports.summary import RunSummary, summarise
 
 if TYPE_CHECKING:
@@ -78,9 +79,13 @@ def write_reports(
     changes = write_table(
         files.changes, tables.frames(tables.changes_records(data), tables.CHANGES_COLUMNS)
     )
-    failures = write_table(files.failures, iter([tables.failures_frame(data)]))
+    failures_frame = tables.failures_frame(data)
+    failures = write_table(
+        files.failures, iter([failures_frame]), verbatim=tables.verbatim_columns(failures_frame)
+    )
     written = {"results": results, "changes": changes, "failures": failures}
     sheets = {name: table.head for name, table in written.items()}
+    sheets["sheet rows"] = tables.sheet_rows_frame(summary)
     counts = {name: table.rows for name, table in written.items()}
     atomic_write(files.xlsx, lambda tmp: write_xlsx(tmp, summary, sheets, row_counts=counts))
     page = render_html(data, summary)
@@ -96,8 +101,13 @@ class Table:
     rows: int
 
 
-def write_table(path: Path, chunks: Iterator[pd.DataFrame]) -> Table:
-    """Stream chunks into one CSV; keep the first rows the workbook shows."""
+def write_table(
+    path: Path, chunks: Iterator[pd.DataFrame], *, verbatim: Collection[str] = ()
+) -> Table:
+    """Stream chunks into one CSV; keep the first rows the workbook shows (as they are).
+
+    Formula-looking cells are prefixed in the CSV only, except in the ``verbatim`` columns.
+    """
     import pandas as pd
 
     from migrate.reports.xlsx import MAX_SHEET_ROWS
@@ -109,7 +119,7 @@ def write_table(path: Path, chunks: Iterator[pd.DataFrame]) -> Table:
         nonlocal count
         with tmp.open("w", encoding=CSV_ENCODING, newline="") as handle:
             for index, chunk in enumerate(chunks):
-                write_csv(chunk, handle, header=index == 0)
+                write_csv(chunk, handle, header=index == 0, verbatim=verbatim)
                 if count < MAX_SHEET_ROWS or not kept:
                     kept.append(chunk.head(MAX_SHEET_ROWS - count))
                 count += len(chunk)
@@ -118,14 +128,43 @@ def write_table(path: Path, chunks: Iterator[pd.DataFrame]) -> Table:
     return Table(pd.concat(kept, ignore_index=True), count)
 
 
-def write_csv(frame: pd.DataFrame, target: Path | TextIO, *, header: bool = True) -> None:
-    """A report CSV (UTF-8 with BOM, CRLF line ends), or a chunk of one into an open file."""
+def write_csv(
+    frame: pd.DataFrame,
+    target: Path | TextIO,
+    *,
+    header: bool = True,
+    verbatim: Collection[str] = (),
+) -> None:
+    """A report CSV (UTF-8 with BOM, CRLF line ends), or a chunk of one into an open file.
+
+    Text cells a spreadsheet would run as formulas are prefixed with ``'`` (OWASP), except in the
+    ``verbatim`` columns.
+    """
+    frame = neutralise_frame(frame, verbatim)
     # CRLF (RFC 4180) also makes the csv module quote a cell holding a bare "\r", which a
     # reader would otherwise take for the end of the row.
     if isinstance(target, Path):
         frame.to_csv(target, index=False, encoding=CSV_ENCODING, lineterminator="\r\n")
     else:
         frame.to_csv(target, index=False, header=header, lineterminator="\r\n")
+
+
+def neutralise_frame(frame: pd.DataFrame, verbatim: Collection[str] = ()) -> pd.DataFrame:
+    """A copy of ``frame`` with every formula-looking text cell prefixed (the frame is kept)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    columns = [
+        column
+        for column in frame.columns
+        if column not in verbatim
+        and (is_object_dtype(frame[column]) or is_string_dtype(frame[column]))
+    ]
+    if not columns:
+        return frame
+    out = frame.copy(deep=False)
+    for column in columns:
+        out[column] = frame[column].map(neutralise)
+    return out
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
