@@ -326,3 +326,71 @@ def test_summary_counts_requests_from_the_journal(run_folder: Path) -> None:
     assert summary.started_at == T0
     assert set(summary.phase_durations) == {"plan", "apply", "rollback"}
     assert summary.outcomes["in_flight"] == 1
+
+
+def test_a_rolled_back_run_shows_its_history_with_times(run_folder: Path) -> None:
+    from migrate.reports.data import HistoryStep
+
+    data = report_data_from_run(run_folder)
+    steps = {(h.event, h.state): h for h in data.history}
+    assert {key: h.scenarios for key, h in steps.items()} == {
+        ("planned", "planned"): 8,
+        ("planned", "unchanged"): 1,
+        ("planned", "invalid"): 1,
+        ("planned", "not_found"): 1,
+        ("applied", "updated"): 3,
+        ("applied", "conflict"): 1,
+        ("applied", "failed"): 2,
+        ("rollback", "rolled_back"): 1,
+        ("rollback", "rollback_conflict"): 1,
+    }
+    assert isinstance(steps[("rollback", "rolled_back")], HistoryStep)
+    assert steps[("applied", "updated")].first_at <= steps[("rollback", "rolled_back")].first_at
+    # Per scenario, only the histories that say more than "planned, applied"
+    assert set(data.histories) == {_id(8), _id(9)}
+    assert [(e.event, e.state) for e in data.histories[_id(8)]] == [
+        ("planned", "planned"),
+        ("applied", "updated"),
+        ("rollback", "rolled_back"),
+    ]
+    html = write_reports(run_folder, data, dry_run=False).html.read_text("utf-8")
+    assert '<section id="history">' in html
+    assert '<tr data-step="rollback" data-state="rolled_back">' in html
+    box = html.split(f'data-scenario-id="{_id(8)}"')[1].split("</details>")[0]
+    assert '<li data-step="rollback" data-state="rolled_back"><time>' in box
+    assert "Changes the run applied, then undone by the rollback:" in box
+
+
+def test_retries_and_replans_are_steps_of_the_history(tmp_path: Path) -> None:
+    journal = Journal.create(tmp_path / JOURNAL_FILE, {"run_id": "retry-run"})
+    rows = [
+        PlannedRow(_id(n), f"S{n}", [], RowState.PLANNED, planned_body=body("x", "y"))
+        for n in (1, 2)
+    ]
+    journal.add_rows(rows)
+    first, second = (r.id for r in journal.rows(bodies=False))
+    journal.mark_in_flight(first, None, Operation.APPLY)
+    journal.set_state(first, RowState.FAILED, Operation.APPLY, retryable=True)
+    journal.set_state(second, RowState.CONFLICT, Operation.APPLY)
+    journal.mark_in_flight(first, None, Operation.APPLY)  # retry
+    journal.set_state(first, RowState.UPDATED, Operation.APPLY)
+    journal.replan_row(second, rows[1])  # retry --all
+    journal.mark_in_flight(second, None, Operation.APPLY)
+    journal.set_state(second, RowState.UPDATED, Operation.APPLY)
+    data = report_data_from_journal(journal)
+    journal.close()
+    assert [(h.event, h.state, h.scenarios) for h in data.history] == [
+        ("planned", "planned", 2),
+        ("applied", "updated", 1),
+        ("applied", "conflict", 1),
+        ("applied", "failed", 1),
+        ("retried", "updated", 1),
+        ("re-planned", "planned", 1),
+    ]
+    assert [e.event for e in data.histories[_id(1)]] == ["planned", "applied", "retried"]
+    assert [e.event for e in data.histories[_id(2)]] == [
+        "planned",
+        "applied",
+        "re-planned",
+        "applied",
+    ]

@@ -38,6 +38,7 @@ from migrate.reports.data import (
 )
 
 _ROLLBACK_OPERATION: Final = "rollback"
+_PLAN_OPERATION: Final = "plan"
 _RETRIED_FROM: Final = frozenset({FAILED, CONFLICT})
 
 Key = TypeVar("Key", bound=Hashable)
@@ -49,7 +50,7 @@ def step_name(operation: str, before: str | None, after: str) -> str:
         return EVENT_PLANNED
     if operation == _ROLLBACK_OPERATION:
         return EVENT_ROLLBACK
-    if after == PLANNED:
+    if operation == _PLAN_OPERATION or after == PLANNED:
         return EVENT_REPLANNED
     if before in _RETRIED_FROM:
         return EVENT_RETRIED

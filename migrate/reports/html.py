@@ -310,13 +310,14 @@ align-items:start;margin-top:16px}
 figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:6px;
 padding:12px;min-width:0}
 figcaption{font-weight:600;margin-bottom:6px}
-svg{display:block;width:100%;height:auto}
+svg{display:block;width:100%;max-width:640px;height:auto}
 table{border-collapse:collapse;background:var(--card)}
 .scroll{overflow-x:auto;max-width:100%}
 .grid th,.grid td,.meta th,.meta td{border:1px solid var(--line);padding:4px 10px;
 text-align:left}
 .grid td{text-align:right}.grid td:first-child{text-align:left}
-.grid tr.idle td{background:#fff8e1}
+.grid tr.idle td{background:#fff8e1}.grid code{white-space:nowrap}
+#history td:nth-child(2),#history td:nth-child(4),#history td:nth-child(5){text-align:left}
 #by-sheet-row td:nth-child(2),#by-sheet-row td:nth-child(3),#by-sheet-row td:last-child{
 text-align:left}
 .meta th{color:var(--muted);font-weight:500}.meta td{word-break:break-all}
