@@ -1,7 +1,9 @@
 """The inventory's files: pandas tables, CSVs, inventory.xlsx and the starter rules sheet.
 
-Every value comes from the account and goes through :func:`migrate.reports.safety.cell`
-(truncated, formula-neutralised). Cells listing scenarios are capped (an Excel cell holds at most
+Every value comes from the account and goes through :func:`migrate.reports.safety.text` (cut
+when long); the CSV writer neutralises formula-looking cells and the workbook stores text cells.
+A missing value is an empty cell, never a placeholder such as ``-`` (which a CSV would then
+have to prefix as ``'-``). Cells listing scenarios are capped (an Excel cell holds at most
 32,767 characters); inventory-uses.csv has one row per use and is never capped.
 """
 
@@ -14,7 +16,7 @@ from typing import Any, Final
 import pandas as pd
 
 from migrate.inventory import CATEGORIES, HOSTS, SENDERS, VOICES, Inventory, Usage
-from migrate.reports.safety import cell
+from migrate.reports.safety import text as cell
 from migrate.reports.write import atomic_write, write_csv
 from migrate.reports.xlsx import write_workbook
 
@@ -25,6 +27,10 @@ STARTER_CSV: Final = "starter-rules.csv"
 #: Scenario ids and names listed in one cell; the rest are counted and are in inventory-uses.csv.
 MAX_LISTED: Final = 50
 STARTER_COLUMNS: Final = ("#todo", "scenario_id", "rule", "old", "new", "find", "replace", "note")
+#: How :func:`migrate.inventory.voice_key` writes a missing part of a voice.
+MISSING_PART: Final = "-"
+#: How a missing part of a voice reads in the ``value`` column (the part columns stay empty).
+MISSING_LABEL: Final = "(none)"
 
 
 def table_csv(category: str) -> str:
@@ -74,7 +80,7 @@ def usage_frame(inventory: Inventory, category: str) -> pd.DataFrame:
 
 def _usage_record(usage: Usage) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "value": cell(usage.value),
+        "value": cell(display_value(usage.category, usage.value)),
         "literal": "yes" if usage.literal else "no (built from variables)",
         "scenarios": len(usage.scenarios),
         "uses": usage.uses,
@@ -84,9 +90,18 @@ def _usage_record(usage: Usage) -> dict[str, Any]:
         "example_path": cell(usage.example_path),
     }
     if usage.category == VOICES:
-        language, voice, gender = [*usage.value.split(" / "), "", "", ""][:3]
+        parts = [part if part != MISSING_PART else "" for part in usage.value.split(" / ")]
+        language, voice, gender = [*parts, "", "", ""][:3]
         record.update(language=cell(language), voice=cell(voice), gender=cell(gender))
     return record
+
+
+def display_value(category: str, value: str) -> str:
+    """A value as the tables show it: a voice's missing parts read ``(none)``, not ``-``."""
+    if category != VOICES:
+        return value
+    parts = value.split(" / ")
+    return " / ".join(MISSING_LABEL if part == MISSING_PART else part for part in parts)
 
 
 def _listed(items: list[str]) -> str:
@@ -102,7 +117,7 @@ def uses_frame(inventory: Inventory) -> pd.DataFrame:
     records = [
         {
             "category": use.category,
-            "value": cell(use.value),
+            "value": cell(display_value(use.category, use.value)),
             "scenario_id": cell(use.scenario_id),
             "scenario_name": cell(names.get(use.scenario_id, "")),
             "path": cell(use.path),
