@@ -319,3 +319,21 @@ def test_an_empty_run_still_writes_every_file_with_headers(tmp_path: Path) -> No
         "#sheet_row",
     ]
     assert "no scenarios" in files.html.read_text("utf-8")
+
+
+def test_a_long_sheet_rows_table_keeps_every_row_that_changed_nothing() -> None:
+    from migrate.reports import ReportChange, ReportData, ReportRow, SheetStep
+    from migrate.reports.tables import sheet_rows_frame
+
+    rows, changes = [], []
+    for n in range(2, 12):  # sheet rows 2..11, one scenario each; rows 9 and 11 change nothing
+        sid = f"{n:032X}"
+        rows.append(ReportRow(sid, f"S{n}", "updated", (SheetStep("url", {"find": "a"}, n),)))
+        if n not in (9, 11):
+            changes.append(ReportChange(sid, "script[0]", "request", "a", "b", "url", n))
+    summary = summarise(ReportData({}, rows, changes))
+    frame = sheet_rows_frame(summary, limit=4)
+    assert list(frame["row"]) == [2, 3, 9, 11]
+    assert list(frame["note"])[2:] == ["changed nothing: its rule found nothing to change in "
+                                       "the scenarios it matched"] * 2  # fmt: skip
+    assert len(sheet_rows_frame(summary)) == 10

@@ -27,7 +27,7 @@ from migrate.reports.data import (
 RATE_LIMITED = 429
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleCount:
     """What one rule did: the scenarios its sheet rows matched, and those it changed.
 
@@ -44,7 +44,7 @@ class RuleCount:
     written: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SheetRowCount:
     """What one sheet row did: the scenarios it matched and changed, the fields it changed.
 
@@ -174,17 +174,27 @@ class RunSummary:
         }
 
 
-def summarise(data: ReportData, *, dry_run: bool = False) -> RunSummary:
-    """Count a run's outcomes, rules and requests."""
-    outcomes = Counter(row.outcome for row in data.rows)
-    by_sheet_row = sheet_row_counts(data)
+@dataclass(frozen=True)
+class WriteFigures:
+    """What a run's attempts say: requests, writes and their outcomes, and when."""
+
+    requests: int
+    writes: list[float]
+    writes_ok: list[float]
+    failed_writes: list[float]
+    rate_limited: list[float]
+    first_request: float | None
+    last_request_end: float | None
+
+
+def write_figures(data: ReportData) -> WriteFigures:
+    """Count the attempts (the caller may drop them afterwards: they are most of the memory)."""
     writes = sorted(a.started_at for a in data.attempts if a.method.upper() == "PUT")
     writes_ok = sorted(
         a.started_at
         for a in data.attempts
         if a.method.upper() == "PUT" and a.status is not None and 200 <= a.status < 300
     )
-    limited = sorted(a.started_at for a in data.attempts if a.status == RATE_LIMITED)
     failed_writes = sorted(
         a.started_at
         for a in data.attempts
@@ -192,15 +202,33 @@ def summarise(data: ReportData, *, dry_run: bool = False) -> RunSummary:
         and a.status != RATE_LIMITED
         and (a.status is None or a.status >= 400)
     )
+    limited = sorted(a.started_at for a in data.attempts if a.status == RATE_LIMITED)
+    return WriteFigures(
+        requests=len(data.attempts),
+        writes=writes,
+        writes_ok=writes_ok,
+        failed_writes=failed_writes,
+        rate_limited=limited,
+        first_request=min((a.started_at for a in data.attempts), default=None),
+        last_request_end=max((a.started_at + a.duration for a in data.attempts), default=None),
+    )
+
+
+def summarise(
+    data: ReportData, *, dry_run: bool = False, writes: WriteFigures | None = None
+) -> RunSummary:
+    """Count a run's outcomes, rules and requests (``writes``: the attempts, counted before)."""
+    figures = writes or write_figures(data)
+    outcomes = Counter(row.outcome for row in data.rows)
+    by_sheet_row = sheet_row_counts(data)
     meta = public_metadata(data.metadata)
-    request_times = [a.started_at for a in data.attempts]
-    request_ends = [a.started_at + a.duration for a in data.attempts]
-    started = _number(meta.get("started_at")) or (min(request_times) if request_times else None)
-    finished = _number(meta.get("finished_at")) or (max(request_ends) if request_ends else None)
+    started = _number(meta.get("started_at")) or figures.first_request
+    finished = _number(meta.get("finished_at")) or figures.last_request_end
+    puts = figures.writes
     rate = None
-    if len(writes) >= 2 and writes[-1] > writes[0]:
+    if len(puts) >= 2 and puts[-1] > puts[0]:
         # Starts per minute between the first and the last write: N writes span N-1 intervals.
-        rate = (len(writes) - 1) / (writes[-1] - writes[0]) * 60.0
+        rate = (len(puts) - 1) / (puts[-1] - puts[0]) * 60.0
     configured = meta.get("write_rate")
     return RunSummary(
         dry_run=dry_run,
@@ -209,20 +237,20 @@ def summarise(data: ReportData, *, dry_run: bool = False) -> RunSummary:
         changes=len(data.changes),
         outcomes=_ordered(outcomes),
         by_rule=rule_counts(data, by_sheet_row),
-        requests=len(data.attempts),
-        writes=len(writes),
-        writes_ok=len(writes_ok),
-        rate_limited=len(limited),
+        requests=figures.requests,
+        writes=len(puts),
+        writes_ok=len(figures.writes_ok),
+        rate_limited=len(figures.rate_limited),
         started_at=started,
         finished_at=finished,
-        first_write_at=writes[0] if writes else None,
-        last_write_at=writes[-1] if writes else None,
+        first_write_at=puts[0] if puts else None,
+        last_write_at=puts[-1] if puts else None,
         write_rate_per_min=rate,
         configured_write_rate=str(configured) if configured is not None else None,
         phase_durations=_phase_durations(meta),
-        write_times=writes_ok,
-        rate_limited_times=limited,
-        failed_write_times=failed_writes,
+        write_times=figures.writes_ok,
+        rate_limited_times=figures.rate_limited,
+        failed_write_times=figures.failed_writes,
         by_sheet_row=by_sheet_row,
         sheet_read=data.sheet_read,
         history=list(data.history),
@@ -259,7 +287,7 @@ def sheet_row_counts(data: ReportData) -> list[SheetRowCount]:
     """Per sheet row, in sheet order: what it matched and what it changed."""
     described: dict[int, tuple[str, str]] = {}
     matched: Counter[int] = Counter()
-    changed: dict[int, set[str]] = {}
+    changed: Counter[int] = Counter()  # scenarios each row changed
     fields: Counter[int] = Counter()
     unknown: set[int] = set()  # rows some of whose changes cannot be told apart
     by_scenario: dict[str, list[ReportChange]] = {}
@@ -270,6 +298,7 @@ def sheet_row_counts(data: ReportData) -> list[SheetRowCount]:
             if step.sheet_row is not None:
                 matched[step.sheet_row] += 1
                 described.setdefault(step.sheet_row, (step.rule, step.target or row.scenario_id))
+        sources: set[int] = set()
         for change in by_scenario.get(row.scenario_id, ()):
             source = change_source(row, change)
             if source is None:
@@ -279,8 +308,9 @@ def sheet_row_counts(data: ReportData) -> list[SheetRowCount]:
                     if s.rule == change.rule and s.sheet_row is not None
                 )
                 continue
-            changed.setdefault(source, set()).add(row.scenario_id)
+            sources.add(source)
             fields[source] += 1
+        changed.update(sources)
     for line in data.unmatched_sheet_rows:
         described.setdefault(line.row, (line.rule, line.target))
     return [
@@ -289,7 +319,7 @@ def sheet_row_counts(data: ReportData) -> list[SheetRowCount]:
             rule=rule,
             target=target,
             matched=matched.get(number, 0),
-            changed=None if number in unknown else len(changed.get(number, ())),
+            changed=None if number in unknown else changed.get(number, 0),
             changes=None if number in unknown else fields.get(number, 0),
         )
         for number, (rule, target) in sorted(described.items())

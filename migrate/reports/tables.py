@@ -324,8 +324,25 @@ def rules_frame(summary: RunSummary) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def sheet_rows_frame(summary: RunSummary) -> pd.DataFrame:
-    """What each sheet row did, in sheet order; rows that changed nothing say so."""
+#: The last line of a cut sheet-rows table in the workbook.
+SHEET_ROWS_CUT: Final = (
+    "… and {more} more sheet rows that changed something; every row that changed nothing is "
+    "listed above"
+)
+
+
+def sheet_rows_frame(summary: RunSummary, limit: int | None = None) -> pd.DataFrame:
+    """What each sheet row did, in sheet order; rows that changed nothing say so.
+
+    With ``limit``, a longer table keeps every row that changed nothing (up to the limit) and
+    fills up with the first rows that did: those are the ones a reader looks for.
+    """
+    rows = summary.by_sheet_row
+    if limit is not None and len(rows) > limit:
+        idle = summary.idle_sheet_rows[:limit]
+        listed = {r.row for r in idle}
+        others = [r for r in rows if r.row not in listed][: limit - len(idle)]
+        rows = sorted([*idle, *others], key=lambda r: r.row)
     changed = "scenarios it would change" if summary.dry_run else "scenarios it changed"
     columns = ["row", "rule", "target", "scenarios matched", changed, "fields changed", "note"]
     records = [
@@ -338,7 +355,7 @@ def sheet_rows_frame(summary: RunSummary) -> pd.DataFrame:
             "fields changed": r.changes,
             "note": sheet_row_note(r.matched, r.changed),
         }
-        for r in summary.by_sheet_row
+        for r in rows
     ]
     frame = pd.DataFrame.from_records(records, columns=columns)
     for column in (changed, "fields changed"):

@@ -20,6 +20,8 @@ CHANGES_CSV: Final = "changes.csv"
 FAILURES_CSV: Final = "failures.csv"
 REPORT_XLSX: Final = "report.xlsx"
 REPORT_HTML: Final = "report.html"
+#: The workbook's sheet of what each sheet row did (it has no CSV of its own).
+SHEET_ROWS: Final = "sheet rows"
 #: CSVs carry a BOM so that spreadsheets read UTF-8 names (Japanese, Croatian) correctly;
 #: ``read_sheet`` and pandas (``encoding="utf-8-sig"``) both accept it.
 CSV_ENCODING: Final = "utf-8-sig"
@@ -54,7 +56,7 @@ def write_reports(
     """
     from migrate.reports import tables
     from migrate.reports.html import render_html
-    from migrate.reports.xlsx import write_xlsx
+    from migrate.reports.xlsx import MAX_SHEET_ROWS, write_xlsx
 
     folder = Path(run_folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,9 +87,13 @@ def write_reports(
     )
     written = {"results": results, "changes": changes, "failures": failures}
     sheets = {name: table.head for name, table in written.items()}
-    sheets["sheet rows"] = tables.sheet_rows_frame(summary)
     counts = {name: table.rows for name, table in written.items()}
-    atomic_write(files.xlsx, lambda tmp: write_xlsx(tmp, summary, sheets, row_counts=counts))
+    sheets[SHEET_ROWS] = tables.sheet_rows_frame(summary, limit=MAX_SHEET_ROWS)
+    counts[SHEET_ROWS] = len(summary.by_sheet_row)
+    cut = {SHEET_ROWS: tables.SHEET_ROWS_CUT}
+    atomic_write(
+        files.xlsx, lambda tmp: write_xlsx(tmp, summary, sheets, row_counts=counts, cut_notes=cut)
+    )
     page = render_html(data, summary)
     atomic_write(files.html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return files

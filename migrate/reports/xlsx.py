@@ -38,6 +38,8 @@ WIDTH_SAMPLE: Final = 500
 #: Excel stops at 1,048,576 anyway).
 MAX_SHEET_ROWS: Final = 25_000
 TEXT_FORMAT: Final = "@"
+#: The last line of a table cut at ``max_rows``.
+CUT_NOTE: Final = "… and {more} more rows: the CSV file next to this workbook has them all"
 _NUMBER_LIKE: Final = frozenset("+-.0123456789")
 _HEADER_COLOUR: Final = "#2F4858"
 
@@ -69,10 +71,12 @@ def write_xlsx(
     tables: dict[str, pd.DataFrame],
     *,
     row_counts: Mapping[str, int] | None = None,
+    cut_notes: Mapping[str, str] | None = None,
 ) -> None:
     """report.xlsx: the run's summary sheet, then one sheet per table (sheet name → frame).
 
-    ``row_counts`` gives the full length of tables that arrive already cut to their first rows.
+    ``row_counts`` gives the full length of tables that arrive already cut; ``cut_notes`` the
+    last line of such a table (``{more}``: rows left out), by sheet name.
     """
     title = "ivr-migrate " + ("dry-run report" if summary.dry_run else "run report")
     run_id = summary.metadata.get("run_id")
@@ -89,6 +93,7 @@ def write_xlsx(
         title=f"{title}: {run_id}" if run_id else title,
         blocks=[(name, frame) for name, frame in blocks if len(frame)],
         row_counts=row_counts,
+        cut_notes=cut_notes,
     )
 
 
@@ -100,6 +105,7 @@ def write_workbook(
     blocks: Sequence[tuple[str, pd.DataFrame]] = (),
     max_rows: int = MAX_SHEET_ROWS,
     row_counts: Mapping[str, int] | None = None,
+    cut_notes: Mapping[str, str] | None = None,
 ) -> None:
     """A "summary" sheet (title, then titled blocks), then one sheet per table, in order.
 
@@ -120,13 +126,9 @@ def write_workbook(
         for index, values in enumerate(_rows(frame, limit=max_rows), start=1):
             _write_row(sheet, index, values, formats)
         total = max(len(frame), (row_counts or {}).get(name, 0))
-        if total > max_rows:
-            more = total - max_rows
-            sheet.write_string(
-                shown + 1,
-                0,
-                f"… and {more} more rows: the CSV file next to this workbook has them all",
-            )
+        if total > shown:
+            note = (cut_notes or {}).get(name, CUT_NOTE)
+            sheet.write_string(shown + 1, 0, note.format(more=total - shown))
     book.close()
 
 
