@@ -16,7 +16,7 @@ from typing import Any, Final
 import pandas as pd
 
 from migrate.inventory import CATEGORIES, HOSTS, SENDERS, VOICES, Inventory, Usage
-from migrate.reports.safety import text as cell
+from migrate.reports.safety import text
 from migrate.reports.write import atomic_write, write_csv
 from migrate.reports.xlsx import write_workbook
 
@@ -43,12 +43,12 @@ def scenarios_frame(inventory: Inventory) -> pd.DataFrame:
     kinds = inventory.kinds_present()
     records = [
         {
-            "id": cell(entry.id),
-            "name": cell(entry.name),
-            "description": cell(entry.description, 200),
-            "last_used": cell(entry.last_used),
-            "created": cell(entry.created),
-            "updated": cell(entry.updated),
+            "id": text(entry.id),
+            "name": text(entry.name),
+            "description": text(entry.description, 200),
+            "last_used": text(entry.last_used),
+            "created": text(entry.created),
+            "updated": text(entry.updated),
             "actions": entry.actions,
             **{kind: entry.kinds.get(kind, 0) for kind in kinds},
         }
@@ -80,19 +80,19 @@ def usage_frame(inventory: Inventory, category: str) -> pd.DataFrame:
 
 def _usage_record(usage: Usage) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "value": cell(display_value(usage.category, usage.value)),
+        "value": text(display_value(usage.category, usage.value)),
         "literal": "yes" if usage.literal else "no (built from variables)",
         "scenarios": len(usage.scenarios),
         "uses": usage.uses,
-        "used_as": cell("; ".join(f"{k} ×{n}" for k, n in usage.used_as.items())),
-        "scenario_ids": cell(_listed(list(usage.scenarios)), 10_000),
-        "scenario_names": cell(_listed(list(usage.scenarios.values())), 10_000),
-        "example_path": cell(usage.example_path),
+        "used_as": text("; ".join(f"{k} ×{n}" for k, n in usage.used_as.items())),
+        "scenario_ids": text(_listed(list(usage.scenarios)), 10_000),
+        "scenario_names": text(_listed(list(usage.scenarios.values())), 10_000),
+        "example_path": text(usage.example_path),
     }
     if usage.category == VOICES:
         parts = [part if part != MISSING_PART else "" for part in usage.value.split(" / ")]
         language, voice, gender = [*parts, "", "", ""][:3]
-        record.update(language=cell(language), voice=cell(voice), gender=cell(gender))
+        record.update(language=text(language), voice=text(voice), gender=text(gender))
     return record
 
 
@@ -117,10 +117,10 @@ def uses_frame(inventory: Inventory) -> pd.DataFrame:
     records = [
         {
             "category": use.category,
-            "value": cell(display_value(use.category, use.value)),
-            "scenario_id": cell(use.scenario_id),
-            "scenario_name": cell(names.get(use.scenario_id, "")),
-            "path": cell(use.path),
+            "value": text(display_value(use.category, use.value)),
+            "scenario_id": text(use.scenario_id),
+            "scenario_name": text(names.get(use.scenario_id, "")),
+            "path": text(use.path),
             "used_as": use.used_as,
         }
         for use in inventory.uses
@@ -143,8 +143,8 @@ def starter_frame(inventory: Inventory) -> pd.DataFrame:
                 "#todo": "write the new sender in 'new', or delete this row",
                 "scenario_id": "*",
                 "rule": "sms-sender",
-                "old": cell(usage.value),
-                "note": cell(
+                "old": text(usage.value),
+                "note": text(
                     f"sender used by {_count(usage)}; new: 3-11 letters/digits or 3-14 digits. "
                     "plan refuses this sheet while 'new' is empty, so nothing runs unfilled"
                 ),
@@ -156,8 +156,8 @@ def starter_frame(inventory: Inventory) -> pd.DataFrame:
                 "#todo": "write the new scheme://host in 'replace', or delete this row",
                 "scenario_id": "*",
                 "rule": "url",
-                "find": cell(usage.value),
-                "note": cell(
+                "find": text(usage.value),
+                "note": text(
                     f"host used by {_count(usage)}; 'find' matches this text anywhere in Call "
                     "API, Play and notify URLs. plan refuses this sheet while 'replace' is empty"
                 ),

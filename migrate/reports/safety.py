@@ -87,8 +87,3 @@ def text(value: Any, limit: int = MAX_CELL_CHARS) -> Any:
     if isinstance(value, str):
         return truncate(value, limit)
     return value
-
-
-def cell(value: Any, limit: int = MAX_CELL_CHARS) -> Any:
-    """A value ready for a CSV cell: truncated when long text, then neutralised."""
-    return neutralise(text(value, limit))
