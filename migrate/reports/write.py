@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from migrate.reports.data import ReportData
-from migrate.reports.safety import neutralise
+from migrate.reports.safety import FORMULA_TRIGGERS, LEADING_CONTROL, neutralise
 from migrate.reports.summary import RunSummary, summarise
 
 if TYPE_CHECKING:
@@ -169,8 +169,18 @@ def neutralise_frame(frame: pd.DataFrame, verbatim: Collection[str] = ()) -> pd.
         return frame
     out = frame.copy(deep=False)
     for column in columns:
-        out[column] = frame[column].map(neutralise)
+        values = frame[column]
+        # Only cells starting with a trigger or a blank can be formula-like: test those alone.
+        suspects = values.astype(str).str[:1].isin(_MAY_START_A_FORMULA)
+        if suspects.any():
+            out[column] = values.where(~suspects, values[suspects].map(neutralise))
     return out
+
+
+#: First characters of every cell :func:`migrate.reports.safety.is_formula_like` can accept.
+_MAY_START_A_FORMULA: Final = frozenset(
+    FORMULA_TRIGGERS | LEADING_CONTROL | {" ", "\u00a0", "\u3000"}
+)
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
