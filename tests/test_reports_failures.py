@@ -15,7 +15,7 @@ from migrate.cli import cli
 from migrate.config import Rate
 from migrate.reports import ReportData, ReportFiles, ReportRow, SheetStep, write_reports
 from migrate.reports.data import ERROR_FILE_STATES, ReportChange
-from migrate.reports.tables import ROLLBACK_CONFLICT_OUTCOME, failures_frame
+from migrate.reports.failures import ROLLBACK_CONFLICT_OUTCOME, failures_frame
 from migrate.sandbox import Account, Faults, RunningSandbox, SandboxConfig, start_sandbox
 from migrate.sheet import read_sheet
 

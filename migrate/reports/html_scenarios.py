@@ -14,11 +14,20 @@ from collections import defaultdict
 from typing import Final
 
 from migrate.reports.data import (
+    CONFLICT,
+    FAILED,
+    FAILED_PERMANENT,
+    FAILED_RETRYABLE,
+    IN_FLIGHT,
+    INVALID,
     MAX_SCENARIOS_PER_OUTCOME,
+    NOT_FOUND,
+    PLANNED,
     PROBLEM_STATES,
     ROLLBACK_CONFLICT,
     ROLLED_BACK,
     UNCHANGED,
+    UPDATED,
     HistoryEvent,
     ReportChange,
     ReportData,
@@ -34,17 +43,17 @@ OPEN_ALL_BELOW: Final = 50
 MAX_ERROR_CHARS: Final = 2000
 
 OUTCOME_COLOURS: Final = {
-    "updated": "#2e7d32",
-    "planned": "#1565c0",
-    "unchanged": "#78909c",
-    "rolled_back": "#6a1b9a",
-    "in_flight": "#0277bd",
-    "invalid": "#ef6c00",
-    "not_found": "#8d6e63",
-    "conflict": "#c77c02",
-    "failed_retryable": "#e53935",
-    "failed_permanent": "#b71c1c",
-    "rollback_conflict": "#ad1457",
+    UPDATED: "#2e7d32",
+    PLANNED: "#1565c0",
+    UNCHANGED: "#78909c",
+    ROLLED_BACK: "#6a1b9a",
+    IN_FLIGHT: "#0277bd",
+    INVALID: "#ef6c00",
+    NOT_FOUND: "#8d6e63",
+    CONFLICT: "#c77c02",
+    FAILED_RETRYABLE: "#e53935",
+    FAILED_PERMANENT: "#b71c1c",
+    ROLLBACK_CONFLICT: "#ad1457",
 }
 DEFAULT_COLOUR: Final = "#546e7a"
 #: What the diff of a scenario means once the rollback has had its say.
@@ -95,7 +104,7 @@ def _outcome_section(
     open_all: bool,
 ) -> str:
     shown = rows[:MAX_SCENARIOS_PER_OUTCOME]
-    is_problem = outcome in PROBLEM_STATES or outcome.startswith("failed")
+    is_problem = outcome in PROBLEM_STATES or outcome.startswith(FAILED)
     section_open = open_all or (is_problem and len(rows) <= MAX_SCENARIOS_PER_OUTCOME)
     if outcome == UNCHANGED:
         items = _plain_list(shown)

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 from migrate.reports.data import (
     INVALID,
     MAX_SCENARIOS_PER_OUTCOME,
+    ROLLBACK_CONFLICT,
+    ROLLED_BACK,
+    UPDATED,
     ReportAttempt,
     ReportChange,
     ReportData,
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
 #: Phases whose start and end the journal records, in run order.
 PHASES = ("plan", "apply", "rollback")
-_WRITTEN_STATES = frozenset({"updated", "rolled_back", "rollback_conflict"})
+_WRITTEN_STATES = frozenset({UPDATED, ROLLED_BACK, ROLLBACK_CONFLICT})
 
 
 def report_data_from_journal(journal: Journal) -> ReportData:

@@ -54,6 +54,7 @@ def write_reports(
     file is written to a temporary name and renamed, so a crash never leaves half a report.
     ``summary`` is ``summarise(data, dry_run=dry_run)`` when the caller already has it.
     """
+    from migrate.reports import failures as error_file
     from migrate.reports import tables
     from migrate.reports.html import render_html
     from migrate.reports.xlsx import MAX_SHEET_ROWS, write_xlsx
@@ -81,9 +82,9 @@ def write_reports(
     changes = write_table(
         files.changes, tables.frames(tables.changes_records(data), tables.CHANGES_COLUMNS)
     )
-    failures_frame = tables.failures_frame(data)
+    failures_frame = error_file.failures_frame(data)
     failures = write_table(
-        files.failures, iter([failures_frame]), verbatim=tables.verbatim_columns(failures_frame)
+        files.failures, iter([failures_frame]), verbatim=error_file.verbatim_columns(failures_frame)
     )
     written = {"results": results, "changes": changes, "failures": failures}
     sheets = {name: table.head for name, table in written.items()}
