@@ -12,7 +12,9 @@ nothing downstream ever runs on a half-valid sheet. Decisions an operator may ne
 - Column names are matched ignoring case, and spaces, ``_`` and ``-`` are equivalent:
   ``Scenario ID`` is ``scenario_id`` and ``Speech Rate`` is ``speech-rate``. Columns whose name
   starts with ``#`` are ignored, as is an empty column with no name; ``note`` is kept as the
-  row's note. Rule names are matched ignoring case.
+  row's note. ``outcome``, ``http_status`` and ``error`` are ignored too: they are the columns a
+  failures.csv adds after each sheet row, so that file is itself a sheet (no rule parameter may
+  be called so). Rule names are matched ignoring case.
 - ``scenario_id`` holds a scenario id (32 hex characters, upper-cased), ``*`` (every scenario) or
   ``name:GLOB``: fnmatch wildcards (``*``, ``?``, ``[abc]``) over the whole scenario name,
   **case-sensitive**, because the API's names are and a bulk change must not match more than
@@ -60,6 +62,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "MAX_ROWS",
     "NOTE_COLUMN",
+    "REPORT_COLUMNS",
     "RULE_COLUMN",
     "SheetRow",
     "SheetSummary",
@@ -72,6 +75,8 @@ __all__ = [
 ID_COLUMN: Final = "scenario_id"
 RULE_COLUMN: Final = "rule"
 NOTE_COLUMN: Final = "note"
+#: The columns failures.csv adds after a sheet row's own (DESIGN §8); read and ignored.
+REPORT_COLUMNS: Final = ("outcome", "http_status", "error")
 #: Problems reported before "and N more": enough to see the pattern, few enough to read.
 MAX_PROBLEMS: Final = 50
 
@@ -247,6 +252,7 @@ def _closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str |
 
 # --- validation ------------------------------------------------------------------------------
 
+_REPORT_KEYS: Final = frozenset(_key(name) for name in REPORT_COLUMNS)
 _ID_ALIASES: Final = frozenset({"id", "ids", "scenario", "scenarios", "scenarioid", "target"})
 _RULE_ALIASES: Final = frozenset({"rules", "rule-name", "rulename", "action", "transform"})
 
@@ -349,6 +355,8 @@ class _Validator:
                 columns.append(_Column(index, text, "rule", RULE_COLUMN))
             elif key == NOTE_COLUMN:
                 columns.append(_Column(index, text, "note", NOTE_COLUMN))
+            elif key in _REPORT_KEYS:
+                columns.append(_Column(index, text, "ignored", key))
             elif key in self.param_names:
                 columns.append(_Column(index, text, "param", self.param_names[key]))
             else:

@@ -140,6 +140,16 @@ class Operation(StrEnum):
     ROLLBACK = "rollback"
 
 
+class HistoryStepKind(StrEnum):
+    """A step in a scenario's history, as the reports tell it (in display order)."""
+
+    PLANNED = "planned"
+    APPLIED = "applied"
+    RETRIED = "retried"
+    REPLANNED = "re-planned"
+    ROLLBACK = "rollback"
+
+
 class AttemptKind(StrEnum):
     """Which step of a row an HTTP attempt belongs to."""
 
