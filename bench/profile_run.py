@@ -11,11 +11,15 @@ idle threads are not). Each sample goes to one group:
    called by the journal counts as JSON, the journal's own code and sqlite3 as journal);
 4. the rest: the engine's own code (by file), else "other".
 
+Without ``--gil`` a thread blocked in a system call that py-spy does not take for idle (the
+journal's fsync at ``synchronous=FULL``) counts as busy; with it, only the thread holding the GIL
+is sampled, so C code that releases the GIL (sqlite3's commit) does not show.
+
 Each group also shows which phase its samples ran in: plan (a frame of migrate/engine/plan.py
 on the stack), apply (execute.py or apply.py), or neither (event-loop callbacks, start-up, exit).
 
     .venv/bin/python bench/profile_run.py [--quick] [--scenarios N] [--latency MS] [--rate HZ]
-        [--keep FILE]
+        [--gil] [--repeat N] [--keep FILE]
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
         (),
     ),
     ("CLI (click, migrate/cli.py)", ("click/", "migrate/cli.py"), ()),
+    # the journal's writer thread between commits: py-spy may take its wait for CPU
+    ("thread pool, waiting for work", ("concurrent/futures/", "threading.py"), ()),
 ]
 PLAN_FILES = ("migrate/engine/plan.py",)
 APPLY_FILES = ("migrate/engine/execute.py", "migrate/engine/apply.py")
@@ -146,6 +152,7 @@ def tally(lines: Iterable[str]) -> Tally:
 
 
 def record(args: argparse.Namespace, workdir: Path, output: Path) -> str:
+    workdir.mkdir()
     with sandbox_process(scenarios=args.scenarios, latency_ms=args.latency) as sandbox:
         sheet = write_sheet(workdir / "sheet.csv", sandbox.scenario_ids(), RULE, PARAMS)
         argv = [
@@ -156,6 +163,7 @@ def record(args: argparse.Namespace, workdir: Path, output: Path) -> str:
             "raw",
             "--rate",
             str(args.rate),
+            *(["--gil"] if args.gil else []),
             "--output",
             str(output),
             "--",
@@ -180,7 +188,8 @@ def record(args: argparse.Namespace, workdir: Path, output: Path) -> str:
     if done.returncode != 0:
         raise SystemExit(f"py-spy or ivr-migrate failed ({done.returncode}):\n{said}")
     # py-spy's own summary line: "Wrote raw flamegraph data to '…'. Samples: N Errors: N"
-    return next((line for line in said.splitlines() if "Samples:" in line), "")
+    summary = next((line for line in said.splitlines() if "Samples:" in line), "")
+    return summary.rpartition(". ")[2]
 
 
 def main() -> None:
@@ -189,6 +198,12 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, help="scenarios on the sandbox")
     parser.add_argument("--latency", type=float, default=0.0, help="added server latency (ms)")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples a second")
+    parser.add_argument(
+        "--gil", action="store_true", help="sample only the thread holding the GIL (py-spy --gil)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="record N runs (each on a fresh sandbox), summed"
+    )
     parser.add_argument("--keep", type=Path, help="also keep py-spy's raw stacks in this file")
     args = parser.parse_args()
     args.scenarios = args.scenarios or (200 if args.quick else 2000)
@@ -196,12 +211,15 @@ def main() -> None:
         raise SystemExit(f"{PY_SPY} is missing: make install (the dev extra has py-spy)")
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-profile-"))
     try:
-        raw = workdir / "stacks.txt"
-        said = record(args, workdir, raw)
+        stacks: list[str] = []
+        said = []
+        for run in range(max(1, args.repeat)):
+            raw = workdir / f"stacks-{run}.txt"
+            said.append(record(args, workdir / f"run-{run}", raw))
+            stacks += raw.read_text(encoding="utf-8", errors="replace").splitlines()
         if args.keep:
-            shutil.copyfile(raw, args.keep)
-        with raw.open(encoding="utf-8", errors="replace") as lines:
-            found = tally(lines)
+            args.keep.write_text("\n".join(stacks) + "\n", encoding="utf-8")
+        found = tally(stacks)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     groups, phases = found.groups, found.phases
@@ -218,8 +236,10 @@ def main() -> None:
     body = table(["group", "samples", "share", "in plan", "in apply"], rows)
     notes = [
         f"ivr-migrate run, {args.scenarios:,} scenarios, --concurrency 32, {args.latency:g} ms "
-        f"added latency, py-spy at {args.rate} Hz with --subprocesses (idle threads not "
-        f"sampled): {total:,} samples. {said}",
+        f"added latency, py-spy at {args.rate} Hz with --subprocesses"
+        f"{' --gil' if args.gil else ''} (idle threads not sampled), {max(1, args.repeat)} "
+        f"run(s) summed: {total:,} samples.",
+        *said,
         *(
             f"imports in the {process}, by package (share of all samples): "
             + ", ".join(f"{name} {100 * n / total:.1f}%" for name, n in packages.most_common(8))
