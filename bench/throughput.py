@@ -194,7 +194,9 @@ def median_run(runs: list[Side]) -> Side:
     return sorted(runs, key=lambda side: side.result.wall)[(len(runs) - 1) // 2]
 
 
-def measure(args: argparse.Namespace, scenarios: int, latency: float, workdir: Path) -> list[Side]:
+def measure(
+    args: argparse.Namespace, scenarios: int, latency: float, workdir: Path
+) -> tuple[list[Side], list[str]]:
     """Every side ``--repeat`` times, alternating (noise hits them alike); each side's median."""
     runs: dict[str, list[Side]] = {name: [] for name in SIDES}
     for _ in range(max(1, args.repeat)):
@@ -208,13 +210,14 @@ def measure(args: argparse.Namespace, scenarios: int, latency: float, workdir: P
                     workdir=workdir,
                 )
             )
+    notes = []
     if args.repeat > 1:
         walls = "; ".join(
             f"{name} " + ", ".join(f"{side.result.wall:.2f}" for side in found)
             for name, found in runs.items()
         )
-        print(f"{latency:g} ms, wall s of each run: {walls}", file=sys.stderr, flush=True)
-    return [median_run(runs[name]) for name in SIDES]
+        notes.append(f"{latency:g} ms, wall s of each run: {walls}")
+    return [median_run(runs[name]) for name in SIDES], notes
 
 
 def side_row(side: Side) -> list[object]:
@@ -292,7 +295,8 @@ def main() -> None:
     notes: list[str] = []
     try:
         for latency in latencies:
-            loop, floor, ours = measure(args, scenarios, latency, workdir)
+            (loop, floor, ours), walls = measure(args, scenarios, latency, workdir)
+            notes += walls
             rows += [side_row(side) for side in (loop, floor, ours)]
             row, found = comparison(loop, floor, ours)
             ratios.append(row)
