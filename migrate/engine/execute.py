@@ -74,6 +74,7 @@ class Executor:
     def __init__(
         self,
         journal: Journal,
+        commit: GroupCommit,
         client: IvrClient,
         connection: Connection,
         spec: OperationSpec,
@@ -83,8 +84,9 @@ class Executor:
         total: int,
     ) -> None:
         self.journal = journal
-        self.commit = GroupCommit(journal)
+        self.commit = commit
         self.client = client
+        self.account = connection.account
         self.spec = spec
         self.options = options
         self.stop = stop
@@ -162,7 +164,14 @@ class Executor:
         self.outcomes[key] = self.outcomes.get(key, 0) + 1
         self.done += 1
         self.progress(
-            ProgressEvent(self.spec.name, "write", self.done, self.total, dict(self.outcomes))
+            ProgressEvent(
+                self.spec.name,
+                "write",
+                self.done,
+                self.total,
+                dict(self.outcomes),
+                account=self.account,
+            )
         )
 
     async def leave_in_flight(self, row: RowHead, error: ApiError | None, text: str) -> None:

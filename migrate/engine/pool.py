@@ -42,6 +42,20 @@ class Stop:
         #: Called once, when the run starts stopping for any reason (the client stops).
         self.on_stop: Callable[[], None] | None = None
         self._guarded: set[asyncio.Future[Any]] = set()
+        self._children: list[Stop] = []
+        self._parent: Stop | None = None
+
+    def child(self) -> Stop:
+        """A stop for one part of the run (one account): it stops when this one does, and can
+        stop alone (its credentials refused) without stopping the others."""
+        child = Stop()
+        child._parent = self
+        self._children.append(child)
+        if self.abort.is_set():
+            child.abort_requests()
+        elif self.requested:
+            child._set()
+        return child
 
     @property
     def requested(self) -> bool:
@@ -49,6 +63,8 @@ class Stop:
 
     @property
     def interrupted(self) -> bool:
+        if self._parent is not None:
+            return self._parent.interrupted
         return self.signal is not None
 
     def request(self, reason: str) -> None:
@@ -63,6 +79,8 @@ class Stop:
         self.stop.set()
         if self.on_stop is not None:
             self.on_stop()
+        for child in self._children:
+            child._set()
 
     def on_signal(self, signum: int) -> None:
         if self.signal is not None:
@@ -79,6 +97,8 @@ class Stop:
         self._set()
         for task in list(self._guarded):
             task.cancel()
+        for child in self._children:
+            child.abort_requests()
 
     async def guard(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` unless a second interrupt cancels it (then raise :class:`Aborted`)."""

@@ -87,9 +87,10 @@ async def open_client(
             duration=attempt.duration,
             status=attempt.status,
             error_class=attempt.error_class,
+            account=connection.account,
         )
 
-    waiting = notices(progress, operation, WAIT)
+    waiting = notices(progress, operation, WAIT, connection.account)
 
     def on_wait(seconds: float) -> None:
         waiting(f"waiting {seconds:.0f} s for the account's write window")
