@@ -381,6 +381,7 @@ class RowHead:
     read_fingerprint: str | None
     planned_fingerprint: str | None
     pre_fingerprint: str | None
+    retryable: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

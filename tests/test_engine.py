@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,17 @@ from test_engine_support import (
     sandbox,
     senders_of,
     states,
+    write_sheet,
 )
 
 from migrate.engine import (
     ApplyOptions,
     FailureLimit,
     apply_run,
+    prepare_run,
     retry_run,
     rollback_run,
+    run_sheet,
     run_status,
 )
 from migrate.errors import ConfigError, JournalError
@@ -249,3 +253,29 @@ def test_run_folder_needs_room_before_any_write(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="MB free"):
         check_writable(tmp_path, min_free=1 << 62)
     assert list(tmp_path.iterdir()) == []  # the probe leaves nothing behind
+
+
+def test_run_reads_each_scenario_once_in_its_write_turn_and_apply_of_a_plan_reads_again(
+    tmp_path: Path,
+) -> None:
+    rows = [{"scenario_id": "*", "rule": "rename", "description": "{description} (once)"}]
+    with sandbox(generate=13) as running:
+        prepared = prepare_run(write_sheet(tmp_path / "run.csv", rows), out=tmp_path / "run")
+        tally = run_sheet(prepared, connect(running), NO_SIGNALS)
+        assert tally.ok and tally.counts["updated"] == 20, tally.as_json()
+        per_scenario = Counter(
+            (entry.method, entry.scenario_id)
+            for entry in running.request_log()
+            if entry.scenario_id is not None
+        )
+        # the plan read is the guard of the write: one GET and one PUT per scenario
+        assert set(per_scenario.values()) == {1}
+        assert len(per_scenario) == 40
+
+    with sandbox(generate=13) as running:
+        prepared, _ = plan(tmp_path, running, rows, name="planned")
+        running.reset_log()
+        apply_run(prepared.run_dir, connect(running), NO_SIGNALS)
+        gets = [e for e in running.request_log() if e.method == "GET" and e.scenario_id]
+        # a plan read earlier is re-read in the write turn before its PUT
+        assert len(gets) == 20

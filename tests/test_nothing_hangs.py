@@ -27,7 +27,7 @@ from migrate.journal import JOURNAL_FILE
 from migrate.retry import RetryPolicy
 from migrate.sandbox import RunningSandbox
 from migrate.sandbox.faults import HUGE, NESTED, OK
-from migrate.vocabulary import RowState
+from migrate.vocabulary import RowHead, RowState
 
 RENAME_ALL = [{"scenario_id": "*", "rule": "rename", "description": "{description} (hang)"}]
 ROWS = 12
@@ -66,10 +66,10 @@ def test_an_error_escaping_one_row_fails_that_row_only(
     victim = sorted(scenario["id"] for scenario in running.scenarios())[4]
     original = Executor.process
 
-    async def process(self: Executor, row_id: int) -> None:
-        if self.journal.head(row_id).scenario_id == victim:
+    async def process(self: Executor, row: RowHead) -> None:
+        if row.scenario_id == victim:
             raise RuntimeError("a bug in the row's processing")
-        await original(self, row_id)
+        await original(self, row)
 
     monkeypatch.setattr(Executor, "process", process)
     tally = apply_run(run_dir, connect(running), NO_SIGNALS)

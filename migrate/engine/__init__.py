@@ -17,7 +17,7 @@ from migrate.engine.options import (
 from migrate.engine.plan import PreparedRun, discard_run_folder, plan_run, prepare_run
 from migrate.engine.runfolder import resolve_run
 from migrate.engine.status import RunStatus, run_status
-from migrate.engine.writes import TargetMismatch, apply_run, retry_run, rollback_run
+from migrate.engine.writes import TargetMismatch, apply_run, retry_run, rollback_run, run_sheet
 
 __all__ = [
     "APPLY",
@@ -41,5 +41,6 @@ __all__ = [
     "resolve_run",
     "retry_run",
     "rollback_run",
+    "run_sheet",
     "run_status",
 ]

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from migrate.client import IvrClient
 from migrate.engine.operations import OperationSpec
 from migrate.engine.options import ApplyOptions, Connection, ProgressCallback, ProgressEvent
+from migrate.engine.plan import build_plan, failed_read
 from migrate.engine.pool import Aborted, Stop
 from migrate.engine.session import attempt_context
 from migrate.errors import (
@@ -44,8 +45,10 @@ from migrate.errors import (
 from migrate.journal import (
     GroupCommit,
     Journal,
+    combined,
     in_flight_write,
     note_write,
+    replan_write,
     state_write,
 )
 from migrate.vocabulary import AttemptKind, Problem, RowHead, RowState
@@ -225,7 +228,12 @@ class Executor:
         and stops every worker; the journal stays consistent and a rerun continues.
         """
         try:
-            await self.process(row_id)
+            row = self.journal.head(row_id)
+            replan = self.spec.replan
+            if replan is not None and row.state is not RowState.IN_FLIGHT and replan(row):
+                await self.replan_and_write(row)
+            else:
+                await self.process(row)
         except (JournalError, OSError) as exc:
             if not isinstance(exc, RowDataError):
                 raise
@@ -259,9 +267,8 @@ class Executor:
         with attempt_context(kind, row.id):
             return await self.stop.guard(self.client.get_scenario(row.scenario_id))
 
-    async def process(self, row_id: int) -> None:
+    async def process(self, row: RowHead) -> None:
         """Take one row from its current state to a decision (or leave it resumable)."""
-        row = self.journal.head(row_id)
         target_fp = self.spec.target_fingerprint(row)
         base_fp = self.spec.base_fingerprint(row)
         if target_fp is None or base_fp is None:
@@ -309,6 +316,54 @@ class Executor:
                 )
             )
             await self.write(row, writable(stored), target_fp, base_fp)
+
+    async def replan_and_write(self, row: RowHead) -> None:
+        """Plan a row from a fresh read inside a write turn, then write it: the plan read is
+        as recent as a guard read would be, so it is the guard (no second read)."""
+        record = self.journal.row(row.id, bodies=False)
+        async with self.turns:
+            if self.stop.requested:
+                return
+            try:
+                current = await self.read(row, AttemptKind.GET)
+            except Aborted:
+                return
+            except ApiError as exc:
+                fresh = failed_read(row.scenario_id, record.name, record.sheet_refs, exc)
+                await self.commit.write(replan_write(row.id, fresh))
+                self.count(fresh.state)
+                self.note_reachability(exc)
+                if isinstance(exc, (Unauthorized, Forbidden)):
+                    self.stop.request(f"the API refused the credentials (HTTP {exc.status})")
+                return
+            fresh = build_plan(row.scenario_id, current, record.sheet_refs)
+            if fresh.state is not RowState.PLANNED or self.stop.requested:
+                await self.commit.write(replan_write(row.id, fresh))
+                if fresh.state is not RowState.PLANNED:
+                    self.count(fresh.state)
+                return
+            read_fp, planned_fp = fresh.fingerprints()
+            assert read_fp is not None and planned_fp is not None and fresh.planned_body
+            await self.commit.write(
+                combined(
+                    replan_write(row.id, fresh),
+                    in_flight_write(
+                        row.id,
+                        current if self.spec.store_pre_image else None,
+                        self.spec.operation,
+                        read_fp,
+                    ),
+                )
+            )
+            head = replace(
+                row,
+                state=RowState.IN_FLIGHT,
+                read_update_time=current.get("updateTime"),
+                read_fingerprint=read_fp,
+                planned_fingerprint=planned_fp,
+                pre_fingerprint=None,
+            )
+            await self.write(head, writable(fresh.planned_body), planned_fp, read_fp)
 
     async def write(self, row: RowHead, body: dict[str, Any], target_fp: str, base_fp: str) -> None:
         """PUT the target body of an ``in_flight`` row until it is decided (bounded)."""

@@ -18,7 +18,6 @@ from migrate.vocabulary import (
     ROLLBACK_PROBLEM_STATES,
     Operation,
     RowHead,
-    RowRecord,
     RowState,
 )
 
@@ -68,8 +67,9 @@ class OperationSpec:
     pending: frozenset[RowState]
     #: States of the run that make the exit code 1 after this operation.
     exit_problems: frozenset[RowState]
-    #: Re-plan a row (fresh read, rules, validation) before writing it; ``None``: never.
-    replan: Callable[[RowRecord], bool] | None = None
+    #: Re-plan a row (fresh read, rules, validation) before writing it; the fresh read is then
+    #: also the guard of its write. ``None``: never.
+    replan: Callable[[RowHead], bool] | None = None
 
 
 def _apply_conflict(row: RowHead, current: Mapping[str, Any]) -> str:
@@ -81,6 +81,17 @@ def _apply_conflict(row: RowHead, current: Mapping[str, Any]) -> str:
 
 def _rollback_conflict(row: RowHead, current: Mapping[str, Any]) -> str:
     return "changed by someone else since this run wrote it"
+
+
+def _needs_plan(row: RowHead) -> bool:
+    """A row with no planned body yet: its plan read failed, or it waits in a ``run`` that
+    reads each scenario in the same write turn as its PUT."""
+    return row.planned_fingerprint is None
+
+
+def _needs_fresh_plan(row: RowHead) -> bool:
+    """``retry --all``: conflicts and permanent failures are re-planned from a fresh read."""
+    return _needs_plan(row) or row.state is RowState.CONFLICT or row.retryable is False
 
 
 APPLY: Final = OperationSpec(
@@ -106,24 +117,14 @@ APPLY: Final = OperationSpec(
     failure_states=frozenset({RowState.FAILED, RowState.CONFLICT}),
     pending=PENDING,
     exit_problems=PROBLEM_STATES | {RowState.IN_FLIGHT},
+    replan=_needs_plan,
 )
-
-
-def _needs_plan(row: RowRecord) -> bool:
-    """A row whose plan read failed has no planned body yet."""
-    return row.planned_fingerprint is None
-
-
-def _needs_fresh_plan(row: RowRecord) -> bool:
-    """``retry --all``: conflicts and permanent failures are re-planned from a fresh read."""
-    return _needs_plan(row) or row.state is RowState.CONFLICT or row.retryable is False
 
 
 RETRY: Final = replace(
     APPLY,
     name="retry",
     selection=((RowState.IN_FLIGHT, None), (RowState.FAILED, True)),
-    replan=_needs_plan,
 )
 RETRY_ALL: Final = replace(
     RETRY,

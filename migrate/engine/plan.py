@@ -105,7 +105,24 @@ def plan_run(
 ) -> Tally:
     """Plan a prepared run against one account, or several at once; returns counts and the
     ETA of the writes (the slowest account's)."""
-    return asyncio.run(_plan(prepared, as_connections(connections), progress, handle_signals))
+    return asyncio.run(
+        _plan(prepared, as_connections(connections), progress, handle_signals, read=True)
+    )
+
+
+def queue_run(
+    prepared: PreparedRun,
+    connections: Connection | Sequence[Connection],
+    *,
+    progress: ProgressCallback = no_progress,
+    handle_signals: bool = True,
+) -> Tally:
+    """Find the targets of a prepared run (ids, and the selectors' matches) without reading
+    them: each becomes a ``planned`` row with no body yet, which ``apply`` plans from a read
+    made in the same write turn as its PUT (``run --yes``: one read per scenario, not two)."""
+    return asyncio.run(
+        _plan(prepared, as_connections(connections), progress, handle_signals, read=False)
+    )
 
 
 def sheet_ref(row: SheetRow) -> SheetRef:
@@ -183,6 +200,8 @@ async def _plan(
     connections: Sequence[Connection],
     progress: ProgressCallback,
     handle_signals: bool,
+    *,
+    read: bool,
 ) -> Tally:
     started = time.monotonic()
     stop = Stop()
@@ -198,7 +217,10 @@ async def _plan(
             commit = GroupCommit(journal)
             try:
                 results = await asyncio.gather(
-                    *(_plan_account(prepared, journal, commit, part, progress) for part in parts),
+                    *(
+                        _plan_account(prepared, journal, commit, part, progress, read)
+                        for part in parts
+                    ),
                     return_exceptions=True,
                 )
             finally:
@@ -224,6 +246,7 @@ async def _plan_account(
     commit: GroupCommit,
     part: _AccountPlan,
     progress: ProgressCallback,
+    read: bool,
 ) -> None:
     connection, stop = part.connection, part.stop
     rows = [row for row in prepared.rows if row.account == connection.account]
@@ -242,6 +265,20 @@ async def _plan_account(
             commit.submit(rows_write(_unreachable_rows(connection.account, rows, refs, exc)))
             return
         targets = await _expand_targets(client, rows, stop, progress)
+        if not read:
+            for start in range(0, len(targets), BATCH_ROWS):
+                queued = [
+                    PlannedRow(
+                        target.scenario_id,
+                        target.name,
+                        [refs[i] for i in target.sheet_indices],
+                        RowState.PLANNED,
+                        account=connection.account,
+                    )
+                    for target in targets[start : start + BATCH_ROWS]
+                ]
+                commit.submit(rows_write(queued))
+            return
         planner = _Planner(
             journal, commit, client, connection.account, refs, targets, stop, progress
         )

@@ -11,6 +11,7 @@ from migrate.journal.schema import SCHEMA_VERSION
 from migrate.journal.store import JOURNAL_FILE, Journal
 from migrate.journal.writes import (
     Write,
+    combined,
     in_flight_write,
     metadata_write,
     note_write,
@@ -28,6 +29,7 @@ __all__ = [
     "Journal",
     "RunLock",
     "Write",
+    "combined",
     "in_flight_write",
     "metadata_write",
     "note_write",

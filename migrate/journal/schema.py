@@ -193,6 +193,7 @@ HEAD_COLUMNS: Final = (
     "read_fingerprint",
     "planned_fingerprint",
     "pre_fingerprint",
+    "retryable",
 )
 
 
@@ -200,6 +201,7 @@ def decode_head(raw: tuple[Any, ...]) -> RowHead:
     values = dict(zip(HEAD_COLUMNS, raw, strict=True))
     values["state"] = RowState(values["state"])
     values["operation"] = _operation(values["operation"])
+    values["retryable"] = _optional_bool(values["retryable"])
     return RowHead(**values)
 
 

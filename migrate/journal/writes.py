@@ -251,3 +251,13 @@ def metadata_write(values: Mapping[str, str]) -> Write:
         )
 
     return write
+
+
+def combined(*writes: Write) -> Write:
+    """Several writes as one, committed in the same transaction."""
+
+    def write(db: Connection) -> None:
+        for each in writes:
+            each(db)
+
+    return write
