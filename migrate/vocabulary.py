@@ -111,6 +111,28 @@ _LABELS: Final[Mapping[str, str]] = {
 }
 
 
+#: The colour of each state or outcome in report.html and on the terminal.
+_COLOURS: Final[Mapping[str, str]] = {
+    RowState.UPDATED: "#2e7d32",
+    RowState.PLANNED: "#1565c0",
+    RowState.UNCHANGED: "#78909c",
+    RowState.ROLLED_BACK: "#6a1b9a",
+    RowState.IN_FLIGHT: "#0277bd",
+    RowState.INVALID: "#ef6c00",
+    RowState.NOT_FOUND: "#8d6e63",
+    RowState.CONFLICT: "#c77c02",
+    Outcome.FAILED_RETRYABLE: "#e53935",
+    Outcome.FAILED_PERMANENT: "#b71c1c",
+    RowState.ROLLBACK_CONFLICT: "#ad1457",
+}
+_DEFAULT_COLOUR: Final = "#546e7a"
+
+
+def state_colour(state: str) -> str:
+    """``#2e7d32`` for updated, …; a neutral grey for anything unknown."""
+    return _COLOURS.get(state, _DEFAULT_COLOUR)
+
+
 def state_label(state: str, *, dry_run: bool = False) -> str:
     """How a state or outcome reads: ``not found``, ``would update`` (a planned row, dry run)."""
     if state == RowState.PLANNED:

@@ -14,20 +14,12 @@ from collections import defaultdict
 from typing import Final
 
 from migrate.reports.data import (
-    CONFLICT,
     FAILED,
-    FAILED_PERMANENT,
-    FAILED_RETRYABLE,
-    IN_FLIGHT,
-    INVALID,
     MAX_SCENARIOS_PER_OUTCOME,
-    NOT_FOUND,
-    PLANNED,
     PROBLEM_STATES,
     ROLLBACK_CONFLICT,
     ROLLED_BACK,
     UNCHANGED,
-    UPDATED,
     HistoryEvent,
     ReportChange,
     ReportData,
@@ -36,26 +28,13 @@ from migrate.reports.data import (
 )
 from migrate.reports.diff import CUT_MARK, diff_html, esc, path_html
 from migrate.reports.summary import RunSummary, iso_time
+from migrate.vocabulary import state_colour
 
 MAX_CHANGES_PER_SCENARIO: Final = 100
 #: Up to this many scenarios in all, every section and scenario starts open.
 OPEN_ALL_BELOW: Final = 50
 MAX_ERROR_CHARS: Final = 2000
 
-OUTCOME_COLOURS: Final[dict[str, str]] = {
-    UPDATED: "#2e7d32",
-    PLANNED: "#1565c0",
-    UNCHANGED: "#78909c",
-    ROLLED_BACK: "#6a1b9a",
-    IN_FLIGHT: "#0277bd",
-    INVALID: "#ef6c00",
-    NOT_FOUND: "#8d6e63",
-    CONFLICT: "#c77c02",
-    FAILED_RETRYABLE: "#e53935",
-    FAILED_PERMANENT: "#b71c1c",
-    ROLLBACK_CONFLICT: "#ad1457",
-}
-DEFAULT_COLOUR: Final = "#546e7a"
 #: What the diff of a scenario means once the rollback has had its say.
 _DIFF_CAPTIONS: Final[dict[str, str]] = {
     ROLLED_BACK: "Changes the run applied, then undone by the rollback:",
@@ -64,7 +43,7 @@ _DIFF_CAPTIONS: Final[dict[str, str]] = {
 
 
 def colour(outcome: str) -> str:
-    return OUTCOME_COLOURS.get(outcome, DEFAULT_COLOUR)
+    return state_colour(outcome)
 
 
 _SLUG: Final = re.compile(r"[^a-z0-9_-]+")
