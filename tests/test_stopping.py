@@ -95,6 +95,8 @@ def test_first_sigint_sends_nothing_more_and_the_rerun_writes_each_row_once(
     assert late_puts == [], f"writes after the signal: {late_puts}"
     with journal_of(run_dir) as journal:
         starts = [attempt.started_at for attempt in journal.attempts()]
+        # writes in flight finished; rows waiting for their turn went back to planned
+        assert journal.counts()[RowState.IN_FLIGHT] == 0
     assert [t for t in starts if t > signalled + 1.0] == []
     assert "continue with: ivr-migrate apply" in out
     assert "left" in out

@@ -28,7 +28,7 @@ from migrate.client import IvrClient
 from migrate.engine.operations import OperationSpec
 from migrate.engine.options import ApplyOptions, Connection, ProgressCallback, ProgressEvent
 from migrate.engine.plan import build_plan, failed_read
-from migrate.engine.pool import Aborted, Stop
+from migrate.engine.pool import Aborted, NotStarted, Stop
 from migrate.engine.session import attempt_context
 from migrate.errors import (
     ApiError,
@@ -374,6 +374,12 @@ class Executor:
                 with attempt_context(AttemptKind.PUT, row.id):
                     update = self.client.update_scenario(row.scenario_id, body)
                     response = await self.stop.guard(update)
+            except NotStarted:
+                # it gave up its turn: never sent, the row goes back to where a rerun takes it
+                await self.record(
+                    row, Outcome(self.spec.paused, text="stopped before sending", paused=True)
+                )
+                return
             except Aborted:
                 await self.leave_in_flight(row, None, "interrupted while the write was in flight")
                 return

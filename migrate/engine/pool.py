@@ -29,6 +29,10 @@ class Aborted(Exception):
     """A request was cancelled by a second interrupt, or never started because of the first."""
 
 
+class NotStarted(Aborted):
+    """The run stopped before the request was sent: certainly nothing reached the server."""
+
+
 class Stop:
     """Why and whether the workers should stop taking rows."""
 
@@ -110,7 +114,7 @@ class Stop:
         try:
             return await task
         except Stopped:
-            raise Aborted from None
+            raise NotStarted from None
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self.abort.is_set() and not (current and current.cancelling()):
