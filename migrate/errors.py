@@ -6,6 +6,7 @@
     ├── UsageError                   bad input found before any request (exit code 2)
     │   ├── SheetError               a sheet with problems; carries every problem found
     │   └── ConfigError              missing credentials, bad URL, bad rate, unusable run folder
+    │       └── TargetMismatch       a run continued against another account than planned
     ├── JournalError                 the run folder's journal cannot be read or written
     │   └── RowDataError             one row's stored data is damaged (that row fails)
     ├── Stopped                      the run is stopping: the client starts no new request
@@ -69,6 +70,17 @@ class SheetError(UsageError):
 
 class ConfigError(UsageError):
     """Configuration that cannot work: no credentials, bad base URL, unusable run folder."""
+
+
+class TargetMismatch(ConfigError):
+    """A run continued against another account than the one it was planned for."""
+
+    def __init__(self, run_dir: object, planned: str, given: str, planned_url: str) -> None:
+        super().__init__(f"{run_dir} was planned against {planned}, not {given}")
+        self.run_dir = run_dir
+        self.planned = planned
+        self.given = given
+        self.planned_url = planned_url
 
 
 class JournalError(IvrMigrateError):

@@ -8,8 +8,14 @@ from enum import IntEnum
 
 from migrate.commands.connect import SANDBOX_TARGET
 from migrate.engine.options import Tally
-from migrate.engine.writes import TargetMismatch
-from migrate.errors import ApiError, IvrMigrateError, JournalError, SheetError, UsageError
+from migrate.errors import (
+    ApiError,
+    IvrMigrateError,
+    JournalError,
+    SheetError,
+    TargetMismatch,
+    UsageError,
+)
 
 
 class ExitCode(IntEnum):

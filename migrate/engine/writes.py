@@ -35,20 +35,9 @@ from migrate.engine.plan import PreparedRun, queue_run
 from migrate.engine.pool import Stop, run_pool, signals_stop
 from migrate.engine.runfolder import check_writable, now_iso
 from migrate.engine.session import AttemptStats, check_connection, open_client
-from migrate.errors import ConfigError
+from migrate.errors import ConfigError, TargetMismatch
 from migrate.journal import JOURNAL_FILE, GroupCommit, Journal
 from migrate.vocabulary import PENDING, PHASE_KEYS, Meta, RowState
-
-
-class TargetMismatch(ConfigError):
-    """The run was planned against another account than the one given now."""
-
-    def __init__(self, run_dir: Path, planned: str, given: str, planned_url: str) -> None:
-        super().__init__(f"{run_dir} was planned against {planned}, not {given}")
-        self.run_dir = run_dir
-        self.planned = planned
-        self.given = given
-        self.planned_url = planned_url
 
 
 def apply_run(
