@@ -33,8 +33,6 @@ from migrate.reports.data import (
     state_label,
 )
 
-__all__ = ["AccountCount", "write_interval"]
-
 
 @dataclass(frozen=True, slots=True)
 class RuleCount:

@@ -14,9 +14,10 @@ from typing import Any, Final
 
 import pandas as pd
 
+from migrate.reports.by_account import AccountCount
 from migrate.reports.data import UPDATED, ReportData, public_metadata, state_label
 from migrate.reports.safety import text, value_text
-from migrate.reports.summary import AccountCount, RunSummary, format_duration, iso_time
+from migrate.reports.summary import RunSummary, format_duration, iso_time
 from migrate.sheet import ACCOUNT_COLUMN as SHEET_ACCOUNT_COLUMN
 
 RESULTS_COLUMNS: Final = (
