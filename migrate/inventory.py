@@ -2,7 +2,9 @@
 
 :func:`build_inventory` is pure over scenario objects (as the search or a GET returns them);
 :func:`take_inventory` pages through an account with the client and feeds it;
-:func:`migrate.reports.inventory_tables.write_inventory` writes the tables.
+:func:`inventory_accounts` does it for several accounts at once (``--accounts``);
+:func:`migrate.reports.inventory_tables.write_inventory` writes the tables
+(``write_inventories``: those of several accounts into one folder).
 
 Tables, one row per distinct value, each with the scenarios that use it and counts:
 
@@ -22,10 +24,11 @@ match them by value, and the starter sheet leaves them out.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from migrate.config import (
     DEFAULT_CONCURRENCY,
@@ -34,6 +37,7 @@ from migrate.config import (
     Credentials,
     Rate,
 )
+from migrate.errors import ConfigError, Forbidden, TransportError, Unauthorized
 from transforms.model import (
     ALL_KINDS,
     CALL_API,
@@ -55,6 +59,9 @@ NUMBERS: Final = "numbers"
 VOICES: Final = "voices"
 #: Table names in output order.
 CATEGORIES: Final = (SENDERS, HOSTS, AUDIO, NUMBERS, VOICES)
+
+if TYPE_CHECKING:
+    from migrate.accounts import AccountSpec
 
 _URL_HEAD: Final = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#]*)")
 
@@ -307,5 +314,50 @@ def inventory_account(
             read_rate=read_rate,
         ) as client:
             return await take_inventory(client, progress=progress)
+
+    return asyncio.run(run())
+
+
+def inventory_accounts(
+    accounts: Sequence[AccountSpec],
+    *,
+    read_rate: Rate = DEFAULT_READ_RATE,
+    timeout: float = DEFAULT_TIMEOUT,
+    connections: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, Inventory]:
+    """The inventories of several accounts, taken at once (GET requests only), by name.
+
+    Each account reads at its own ``read_rate`` when the accounts file sets one, else at
+    ``read_rate``. ``progress`` is called with an account's name and the number of its
+    scenarios seen so far. Refused credentials or an unreachable host raise
+    :class:`ConfigError` naming the account.
+    """
+    from migrate.client import IvrClient
+
+    async def one(account: AccountSpec) -> Inventory:
+        counted = None if progress is None else functools.partial(progress, account.name)
+        try:
+            async with IvrClient(
+                account.base_url,
+                account.credentials,
+                timeout=timeout,
+                connections=connections,
+                read_rate=account.read_rate or read_rate,
+            ) as client:
+                return await take_inventory(client, progress=counted)
+        except (Unauthorized, Forbidden) as exc:
+            raise ConfigError(
+                f"account {account.name!r}: {account.base_url} refused its credentials (HTTP "
+                f"{exc.status}); check the variable the accounts file names for it"
+            ) from None
+        except TransportError as exc:
+            raise ConfigError(
+                f"account {account.name!r}: cannot reach {account.base_url}: {exc.message}"
+            ) from None
+
+    async def run() -> dict[str, Inventory]:
+        found = await asyncio.gather(*(one(account) for account in accounts))
+        return {account.name: inventory for account, inventory in zip(accounts, found, strict=True)}
 
     return asyncio.run(run())

@@ -10,6 +10,7 @@ Usage by the engine::
 """
 
 from migrate.reports.data import (
+    ReportAccount,
     ReportAttempt,
     ReportChange,
     ReportData,
@@ -27,6 +28,7 @@ from migrate.reports.summary import RunSummary, summarise
 from migrate.reports.write import ReportFiles, write_reports
 
 __all__ = [
+    "ReportAccount",
     "ReportAttempt",
     "ReportChange",
     "ReportData",

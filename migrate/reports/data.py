@@ -92,6 +92,13 @@ class ReportRow:
     after_fingerprint: str | None = None
     planned_at: float | None = None
     state_at: float | None = None
+    #: The account of a run over several accounts ("" in a run over one).
+    account: str = ""
+
+    @property
+    def key(self) -> str:
+        """The scenario's key in the run: its id, made unique across the accounts of the run."""
+        return row_key(self.account, self.scenario_id)
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -116,6 +123,13 @@ class ReportChange:
     rule: str
     #: The sheet row whose rule made the change; None in journals written before it was kept.
     sheet_row: int | None = None
+    #: The account of the scenario ("" in a run over one account).
+    account: str = ""
+
+    @property
+    def key(self) -> str:
+        """The key of the changed scenario (see :attr:`ReportRow.key`)."""
+        return row_key(self.account, self.scenario_id)
 
     @property
     def path(self) -> str:
@@ -134,6 +148,25 @@ class ReportAttempt:
     error_class: str | None
     started_at: float
     duration: float
+    #: The account the request went to ("" in a run over one account).
+    account: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportAccount:
+    """One account of a run over several accounts, as the run was planned against it."""
+
+    name: str
+    base_url: str | None = None
+    #: The account's write limit as configured (``6/60s``), when the journal says it.
+    write_rate: str | None = None
+
+
+def row_key(account: str, scenario_id: str) -> str:
+    """A scenario's key in a run: its id, or account and id when the run has several accounts
+    (two accounts can hold scenarios with the same id). Account names have no control
+    characters, so the key is unambiguous; a run over one account keys by the id itself."""
+    return f"{account}\x1f{scenario_id}" if account else scenario_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,9 +221,19 @@ class ReportData:
     sheet_read: bool = True
     #: The run's history as a tally of steps (from the journal's transitions).
     history: list[HistoryStep] = field(default_factory=list)
-    #: Per scenario id, its steps, for the scenarios whose history says more than planned and
-    #: applied once (a retry, a re-plan, a rollback); the report shows them next to the diff.
+    #: Per scenario key (:attr:`ReportRow.key`), its steps, for the scenarios whose history says
+    #: more than planned and applied once (a retry, a re-plan, a rollback); the report shows
+    #: them next to the diff.
     histories: dict[str, tuple[HistoryEvent, ...]] = field(default_factory=dict)
+    #: A run over several accounts: each account, in the run's order, every account of a row
+    #: included. Empty for a run over one account (whose rows' accounts are all ""): the
+    #: reports then have no account column and no per-account table.
+    accounts: list[ReportAccount] = field(default_factory=list)
+
+    @property
+    def has_accounts(self) -> bool:
+        """The run names its accounts (``--accounts``): the reports show them."""
+        return bool(self.accounts)
 
 
 _SECRET_WORDS: Final = ("key", "secret", "password", "passwd", "token", "authori", "credential")

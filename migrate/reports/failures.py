@@ -24,6 +24,7 @@ from migrate.reports.data import (
 )
 from migrate.reports.safety import text
 from migrate.reports.summary import change_source
+from migrate.reports.tables import ACCOUNT_COLUMN
 
 #: The columns failures.csv adds after the sheet row's own; ``check`` and ``plan`` ignore them.
 OUTCOME_COLUMN: Final = "outcome"
@@ -46,9 +47,10 @@ def failures_frame(data: ReportData) -> pd.DataFrame:
     the row's ``*`` or ``name:`` selector), then ``outcome``, ``http_status`` and ``error``, then
     ``#sheet_row`` (the row of the original sheet). ``check`` and ``plan`` ignore those four
     columns, so the file is itself a sheet: ``ivr-migrate run failures.csv`` re-plans exactly
-    these rows on exactly these scenarios. A scenario's lines are the sheet rows that changed
-    something in it; where nothing did (the read failed, the id was not found, a rule raised)
-    they are every row that targeted it.
+    these rows on exactly these scenarios. In a run over several accounts each line starts with
+    its ``account`` cell, so that the re-plan reaches the same account. A scenario's lines are
+    the sheet rows that changed something in it; where nothing did (the read failed, the id was
+    not found, a rule raised) they are every row that targeted it.
 
     Fed back, each outcome means:
 
@@ -67,28 +69,28 @@ def failures_frame(data: ReportData) -> pd.DataFrame:
     quote); see :func:`verbatim_columns`.
     """
     rows = [row for row in data.rows if row.state in ERROR_FILE_STATES]
-    wanted = {row.scenario_id for row in rows}
+    wanted = {row.key for row in rows}
     changes: dict[str, list[ReportChange]] = {}
     for change in data.changes:
-        if change.scenario_id in wanted:
-            changes.setdefault(change.scenario_id, []).append(change)
-    lines = [
-        (row, step) for row in rows for step in applied_steps(row, changes.get(row.scenario_id, []))
-    ]
+        if change.key in wanted:
+            changes.setdefault(change.key, []).append(change)
+    lines = [(row, step) for row in rows for step in applied_steps(row, changes.get(row.key, []))]
     param_columns: dict[str, None] = {}
     for _, step in lines:
         param_columns.update(dict.fromkeys(step.params))
     records = [_failure_record(row, step, param_columns) for row, step in lines]
-    columns = failures_columns(param_columns)
+    columns = failures_columns(param_columns, accounts=data.has_accounts)
     frame = pd.DataFrame.from_records(records, columns=columns)
     frame[HTTP_STATUS_COLUMN] = frame[HTTP_STATUS_COLUMN].astype("Int64")
     frame[SOURCE_ROW_COLUMN] = frame[SOURCE_ROW_COLUMN].astype("Int64")
     return frame
 
 
-def failures_columns(param_columns: Iterable[str]) -> list[str]:
-    """The columns of failures.csv around the parameter columns."""
+def failures_columns(param_columns: Iterable[str], *, accounts: bool = False) -> list[str]:
+    """The columns of failures.csv around the parameter columns; with ``accounts`` (a run over
+    several accounts), the sheet's ``account`` column first, as ``check`` and ``run`` read it."""
     return [
+        *((ACCOUNT_COLUMN,) if accounts else ()),
         "scenario_id",
         "rule",
         *param_columns,
@@ -136,7 +138,11 @@ def applied_steps(row: ReportRow, changes: Sequence[ReportChange]) -> list[Sheet
 def _failure_record(
     row: ReportRow, step: SheetStep, param_columns: Iterable[str]
 ) -> dict[str, Any]:
-    record: dict[str, Any] = {"scenario_id": text(row.scenario_id), "rule": step.rule}
+    record: dict[str, Any] = {
+        ACCOUNT_COLUMN: row.account,
+        "scenario_id": text(row.scenario_id),
+        "rule": step.rule,
+    }
     record.update({name: step.params.get(name, "") for name in param_columns})
     record["note"] = step.note
     record[OUTCOME_COLUMN] = failure_outcome(row)

@@ -16,13 +16,14 @@ from typing import Final
 
 from migrate import __version__
 from migrate.reports import charts
+from migrate.reports.by_account import slowest
 from migrate.reports.data import MAX_SCENARIOS_PER_OUTCOME, ReportData, public_metadata
 from migrate.reports.diff import esc
 from migrate.reports.html_scenarios import CSS as SCENARIOS_CSS
 from migrate.reports.html_scenarios import colour, scenarios_section, slug
 from migrate.reports.safety import MAX_CELL_CHARS, value_text
 from migrate.reports.summary import RunSummary, SheetRowCount, format_duration, iso_time
-from migrate.reports.tables import sheet_row_note
+from migrate.reports.tables import accounts_frame, sheet_row_note
 from migrate.vocabulary import PHASE_KEYS, Operation
 
 __all__ = ["MAX_SCENARIOS_PER_OUTCOME", "colour", "esc", "render_html"]
@@ -72,7 +73,7 @@ def _header(heading: str, summary: RunSummary) -> str:
         ("operator", meta.get("operator"), "operator"),
         ("sheet", meta.get("sheet_name") or meta.get("sheet"), "sheet"),
         ("sheet SHA-256", meta.get("sheet_sha256"), "sheet-sha256"),
-        ("account", meta.get("base_url"), "base-url"),
+        *_account_facts(summary),
         ("last step", meta.get("phase"), "phase"),
     ]
     items = "".join(
@@ -87,13 +88,29 @@ def _header(heading: str, summary: RunSummary) -> str:
     )
 
 
+def _account_facts(summary: RunSummary) -> list[tuple[str, object, str]]:
+    """The account the run wrote to (its base URL), or the names of its accounts."""
+    if not summary.by_account:
+        return [("account", summary.metadata.get("base_url"), "base-url")]
+    names = ", ".join(part.account for part in summary.by_account)
+    return [(f"{len(summary.by_account)} accounts", names, "accounts")]
+
+
 def _dry_run_banner(summary: RunSummary) -> str:
     if not summary.dry_run:
         return ""
     writes = summary.planned_writes
     eta = summary.eta
     pace = ""
-    if eta is not None and writes:
+    account, _ = slowest(summary.by_account)
+    if eta is not None and writes and account is not None:
+        pace = (
+            " The accounts are written at once, each at its own rate; the slowest, "
+            f"<strong>{esc(account.account)}</strong> ({account.planned_writes} writes at "
+            f"{esc(account.configured_write_rate)}), takes about "
+            f"<strong>{esc(format_duration(eta))}</strong>."
+        )
+    elif eta is not None and writes:
         pace = (
             f" At the configured rate of {esc(summary.configured_write_rate)} that takes about "
             f"<strong>{esc(format_duration(eta))}</strong>."
@@ -139,7 +156,7 @@ def _summary_section(summary: RunSummary) -> str:
         f'<div class="cards">{"".join(cards)}</div>'
         f'<div class="figures">{figure_cells}</div>'
         f'<div class="charts">{"".join(figures)}</div>'
-        f"{_rules_table(summary)}{_metadata_table(summary)}</section>"
+        f"{_accounts_table(summary)}{_rules_table(summary)}{_metadata_table(summary)}</section>"
     )
 
 
@@ -162,6 +179,37 @@ def _figures(summary: RunSummary) -> list[tuple[str, str]]:
         ("duration", format_duration(summary.duration) or "—"),
     ]
     return figures
+
+
+def _accounts_table(summary: RunSummary) -> str:
+    """Per account of a run over several accounts: the table of report.xlsx's By account."""
+    if not summary.by_account:
+        return ""
+    frame = accounts_frame(summary)
+    head = "".join(f"<th>{esc(name)}</th>" for name in frame.columns)
+    body = "".join(
+        f'<tr data-account="{esc(part.account)}"><td><code>{esc(part.account)}</code></td>'
+        + "".join(f"<td>{esc(_cell(value))}</td>" for value in values[1:])
+        + "</tr>"
+        for part, values in zip(
+            summary.by_account, frame.itertuples(index=False, name=None), strict=True
+        )
+    )
+    note = (
+        "Each account has its own write limit and is written at the same time as the others."
+        if not summary.dry_run
+        else "Each account is written at its own rate, all at once: the slowest one decides."
+    )
+    return (
+        f'<h3>By account</h3><p class="note">{note}</p><div class="scroll">'
+        f'<table class="grid" id="by-account"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def _cell(value: object) -> str:
+    missing = value is None or value == "" or (isinstance(value, float) and value != value)
+    return "—" if missing else str(value)
 
 
 def _rules_table(summary: RunSummary) -> str:

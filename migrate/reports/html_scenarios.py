@@ -60,7 +60,7 @@ def scenarios_section(data: ReportData, summary: RunSummary) -> str:
         by_outcome[row.outcome].append(row)
     changes: dict[str, list[ReportChange]] = defaultdict(list)
     for change in data.changes:
-        changes[change.scenario_id].append(change)
+        changes[change.key].append(change)
     open_all = len(data.rows) <= OPEN_ALL_BELOW
     sections = [
         _outcome_section(outcome, by_outcome[outcome], changes, data, summary, open_all)
@@ -89,8 +89,7 @@ def _outcome_section(
         items = _plain_list(shown)
     else:
         items = "".join(
-            _scenario(row, changes.get(row.scenario_id, []), data.histories, open_all)
-            for row in shown
+            _scenario(row, changes.get(row.key, []), data.histories, open_all) for row in shown
         )
     more = ""
     if len(rows) > len(shown):
@@ -110,9 +109,9 @@ def _outcome_section(
 def _plain_list(rows: list[ReportRow]) -> str:
     """Scenarios with nothing to show but their name: one compact list."""
     items = "".join(
-        f'<li data-scenario-id="{esc(row.scenario_id)}"><span class="name">'
-        f'{esc(row.name or "(no name)")}</span> <code class="id">{esc(row.scenario_id)}</code>'
-        "</li>"
+        f'<li data-scenario-id="{esc(row.scenario_id)}"{_account_attribute(row)}>'
+        f'<span class="name">{esc(row.name or "(no name)")}</span> {_account_badge(row)}'
+        f'<code class="id">{esc(row.scenario_id)}</code></li>'
         for row in rows
     )
     return (
@@ -133,7 +132,7 @@ def _scenario(
     if row.error_class:
         bits.append(row.error_class)
     name = row.name if row.name else "(no name)"
-    history = histories.get(row.scenario_id, ())
+    history = histories.get(row.key, ())
     diff = _changes_table(changes)
     if diff and row.state in _DIFF_CAPTIONS:
         diff = f'<p class="caption">{esc(_DIFF_CAPTIONS[row.state])}</p>{diff}'
@@ -142,10 +141,21 @@ def _scenario(
         body = '<p class="quiet">No field changes.</p>'
     return (
         f'<details class="scenario" data-scenario-id="{esc(row.scenario_id)}"'
-        f'{" open" if open_all else ""}><summary><span class="name">{esc(name)}</span> '
+        f"{_account_attribute(row)}{' open' if open_all else ''}><summary>"
+        f'<span class="name">{esc(name)}</span> {_account_badge(row)}'
         f'<code class="id">{esc(row.scenario_id)}</code> '
         f'<span class="info">{esc(" · ".join(bits))}</span></summary>{body}</details>'
     )
+
+
+def _account_attribute(row: ReportRow) -> str:
+    """``data-account`` of a scenario in a run over several accounts (two accounts may hold
+    scenarios with the same id)."""
+    return f' data-account="{esc(row.account)}"' if row.account else ""
+
+
+def _account_badge(row: ReportRow) -> str:
+    return f'<span class="account">{esc(row.account)}</span> ' if row.account else ""
 
 
 def _history(events: tuple[HistoryEvent, ...]) -> str:
@@ -208,6 +218,7 @@ details.outcome>summary{font-size:17px;font-weight:600;cursor:pointer;padding:4p
 details.scenario{border-top:1px solid var(--line);padding:6px 0 6px 8px}
 details.scenario>summary{cursor:pointer;overflow-wrap:anywhere}
 .name{font-weight:600}.id{color:var(--muted);font-size:12px}.info{color:var(--muted)}
+.account{border:1px solid var(--line);border-radius:4px;padding:0 6px;font-size:12px}
 ul.plain{columns:3 300px;column-gap:24px;margin:6px 0;padding-left:18px}
 ul.plain li{break-inside:avoid;overflow-wrap:anywhere}
 ol.history{list-style:none;margin:6px 0;padding:0;display:flex;flex-wrap:wrap;gap:4px 8px}

@@ -1,5 +1,10 @@
 """The inventory's files: pandas tables, CSVs, inventory.xlsx and the starter rules sheet.
 
+The inventories of several accounts (``--accounts``) go into one folder: every table gains an
+``account`` column first, and the one starter sheet has an ``account`` column that ``plan``
+reads, so each row runs on the account whose value it names. One account's inventory has no
+account column.
+
 Every value comes from the account and goes through :func:`migrate.reports.safety.text` (cut
 when long); the CSV writer neutralises formula-looking cells and the workbook stores text cells.
 A missing value is an empty cell, never a placeholder such as ``-`` (which a CSV would then
@@ -10,6 +15,7 @@ have to prefix as ``'-``). Cells listing scenarios are capped (an Excel cell hol
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +25,8 @@ from migrate.inventory import CATEGORIES, HOSTS, SENDERS, VOICES, Inventory, Usa
 from migrate.reports.safety import text
 from migrate.reports.write import atomic_write, write_csv
 from migrate.reports.xlsx import write_workbook
+from migrate.sheet import ACCOUNT_COLUMN as SHEET_ACCOUNT_COLUMN
+from transforms.model import ALL_KINDS, UNKNOWN
 
 INVENTORY_CSV: Final = "inventory.csv"
 INVENTORY_XLSX: Final = "inventory.xlsx"
@@ -27,6 +35,8 @@ STARTER_CSV: Final = "starter-rules.csv"
 #: Scenario ids and names listed in one cell; the rest are counted and are in inventory-uses.csv.
 MAX_LISTED: Final = 50
 STARTER_COLUMNS: Final = ("#todo", "scenario_id", "rule", "old", "new", "find", "replace", "note")
+#: The column naming each row's account when several accounts share the files: the sheet's.
+ACCOUNT_COLUMN: Final = SHEET_ACCOUNT_COLUMN
 #: How :func:`migrate.inventory.voice_key` writes a missing part of a voice.
 MISSING_PART: Final = "-"
 #: How a missing part of a voice reads in the ``value`` column (the part columns stay empty).
@@ -38,9 +48,9 @@ def table_csv(category: str) -> str:
     return f"inventory-{category}.csv"
 
 
-def scenarios_frame(inventory: Inventory) -> pd.DataFrame:
-    """One row per scenario: identity, dates, action counts by kind."""
-    kinds = inventory.kinds_present()
+def scenarios_frame(inventory: Inventory, kinds: list[str] | None = None) -> pd.DataFrame:
+    """One row per scenario: identity, dates, action counts by kind (``kinds``: those found)."""
+    kinds = inventory.kinds_present() if kinds is None else kinds
     records = [
         {
             "id": text(entry.id),
@@ -220,12 +230,23 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def write_inventory(folder: Path | str, inventory: Inventory) -> list[Path]:
     """Write inventory.csv/.xlsx, one CSV per table, inventory-uses.csv and starter-rules.csv."""
+    return write_inventories(folder, {"": inventory})
+
+
+def write_inventories(folder: Path | str, inventories: Mapping[str, Inventory]) -> list[Path]:
+    """The files of :func:`write_inventory` for the inventories of several accounts at once,
+    by account name: every table has an ``account`` column first, and starter-rules.csv is one
+    sheet for all of them (``plan`` with ``--accounts`` runs each row on its account). One
+    inventory is written as :func:`write_inventory` writes it, with no account column."""
+    if not inventories:
+        raise ValueError("no inventory to write")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    scenarios = scenarios_frame(inventory)
-    tables = {category: usage_frame(inventory, category) for category in CATEGORIES}
-    uses = uses_frame(inventory)
-    starter = starter_frame(inventory)
+    every = _Accounts(inventories)
+    scenarios = every.frame(scenarios_frame, kinds=every.kinds())
+    tables = {category: every.frame(usage_frame, category) for category in CATEGORIES}
+    uses = every.frame(uses_frame)
+    starter = every.starter()
     csvs = {
         INVENTORY_CSV: scenarios,
         **{table_csv(category): frame for category, frame in tables.items()},
@@ -237,7 +258,7 @@ def write_inventory(folder: Path | str, inventory: Inventory) -> list[Path]:
         atomic_write(folder / name, functools.partial(_write_csv, frame))
         written.append(folder / name)
     sheets = {"scenarios": scenarios, **tables, "uses": uses, "starter-rules": starter}
-    blocks = [("Counts", counts_frame(inventory)), ("Actions by kind", kinds_frame(inventory))]
+    blocks = [("Counts", every.counts()), ("Actions by kind", every.frame(kinds_frame))]
     xlsx = folder / INVENTORY_XLSX
     atomic_write(
         xlsx,
@@ -245,3 +266,49 @@ def write_inventory(folder: Path | str, inventory: Inventory) -> list[Path]:
     )
     written.append(xlsx)
     return written
+
+
+class _Accounts:
+    """The inventories to write, and how their tables are put together."""
+
+    def __init__(self, inventories: Mapping[str, Inventory]) -> None:
+        self.inventories = dict(inventories)
+        self.several = len(self.inventories) > 1
+
+    def frame(self, table: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """One table over every account: the accounts' rows one after the other, each under
+        its name in the account column (one account: its table as it is)."""
+        if not self.several:
+            (inventory,) = self.inventories.values()
+            return table(inventory, *args, **kwargs)
+        parts = []
+        for name, inventory in self.inventories.items():
+            part = table(inventory, *args, **kwargs)
+            part.insert(0, ACCOUNT_COLUMN, name)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    def kinds(self) -> list[str]:
+        """Action kinds found in any account, in catalogue order: the scenarios' columns."""
+        found = {
+            kind for inventory in self.inventories.values() for kind in inventory.kinds_present()
+        }
+        return [kind for kind in (*ALL_KINDS, UNKNOWN) if kind in found]
+
+    def starter(self) -> pd.DataFrame:
+        """One starter sheet; with several accounts, each row says which account it is for."""
+        frame = self.frame(starter_frame)
+        if self.several:  # after #todo, as the operator reads it: what, where, then the rule
+            frame.insert(1, ACCOUNT_COLUMN, frame.pop(ACCOUNT_COLUMN))
+        return frame
+
+    def counts(self) -> pd.DataFrame:
+        """The counts, one value column per account when there are several."""
+        if not self.several:
+            (inventory,) = self.inventories.values()
+            return counts_frame(inventory)
+        columns = [counts_frame(inventory) for inventory in self.inventories.values()]
+        frame = columns[0][["figure"]].copy()
+        for name, counted in zip(self.inventories, columns, strict=True):
+            frame[name] = counted["value"]
+        return frame

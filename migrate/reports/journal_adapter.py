@@ -6,7 +6,8 @@ records change, only this module follows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from migrate.reports.data import (
     MAX_SCENARIOS_PER_OUTCOME,
+    ReportAccount,
     ReportAttempt,
     ReportChange,
     ReportData,
@@ -28,6 +30,7 @@ from migrate.reports.history import HistoryBuilder
 from migrate.vocabulary import (
     PHASE_KEYS,
     WRITTEN_STATES,
+    Meta,
     Operation,
     PlannedChange,
     RowRecord,
@@ -51,9 +54,10 @@ def report_data_from_journal(journal: Journal) -> ReportData:
     sheet = _sheet_selectors(Path(journal.path).parent, metadata)
     rows: list[ReportRow] = []
     changes: list[ReportChange] = []
-    shown: dict[int, str] = {}  # journal row id → scenario id, for the rows the page lists
+    shown: dict[int, str] = {}  # journal row id → scenario key, for the rows the page lists
     per_outcome: dict[str, int] = {}
     seen_sheet_rows: set[int] = set()
+    row_accounts: dict[str, None] = {}
     for record in journal.rows(bodies=False):
         row = _row(record)
         if sheet is not None and not sheet.rows.issuperset(
@@ -61,11 +65,12 @@ def report_data_from_journal(journal: Journal) -> ReportData:
         ):
             sheet = None  # not the sheet of this run: nothing is guessed from it
         rows.append(row)
-        changes.extend(_change(record.scenario_id, change) for change in record.changes)
+        changes.extend(_change(row, change) for change in record.changes)
         seen_sheet_rows.update(step.sheet_row for step in row.steps if step.sheet_row is not None)
+        row_accounts[row.account] = None
         if per_outcome.get(row.outcome, 0) < MAX_SCENARIOS_PER_OUTCOME:
             per_outcome[row.outcome] = per_outcome.get(row.outcome, 0) + 1
-            shown[record.id] = record.scenario_id
+            shown[record.id] = row.key
     unmatched = (
         [] if sheet is None else [x for x in sheet.selectors if x.row not in seen_sheet_rows]
     )
@@ -90,6 +95,7 @@ def report_data_from_journal(journal: Journal) -> ReportData:
             error_class=attempt.error_class,
             started_at=attempt.started_at,
             duration=attempt.duration,
+            account=intern(attempt.account),
         )
         for attempt in journal.attempts()
     ]
@@ -102,7 +108,34 @@ def report_data_from_journal(journal: Journal) -> ReportData:
         sheet_read=sheet_read,
         history=history.steps(),
         histories={shown[key]: events for key, events in history.telling().items()},
+        accounts=run_accounts(metadata, row_accounts),
     )
+
+
+def run_accounts(metadata: Mapping[str, Any], names: Iterable[str]) -> list[ReportAccount]:
+    """The accounts of a run over several accounts, as planned (``Meta.ACCOUNTS``: base URL and
+    write rate), then any other account a row names; empty for a run over one account."""
+    planned: dict[str, Any] = {}
+    try:
+        found = json.loads(str(metadata.get(Meta.ACCOUNTS) or "{}"))
+    except ValueError:
+        found = {}  # unreadable: the rows still name their accounts
+    if isinstance(found, dict):
+        planned = {str(name): spec for name, spec in found.items()}
+    accounts = [
+        ReportAccount(
+            name,
+            _text_or_none(spec.get("base_url")) if isinstance(spec, dict) else None,
+            _text_or_none(spec.get("write_rate")) if isinstance(spec, dict) else None,
+        )
+        for name, spec in planned.items()
+    ]
+    accounts += [ReportAccount(name) for name in names if name and name not in planned]
+    return accounts
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 @dataclass(frozen=True)
@@ -209,6 +242,7 @@ def _row(record: RowRecord) -> ReportRow:
         after_fingerprint=after,
         planned_at=record.planned_at,
         state_at=record.finished_at or record.in_flight_at or record.planned_at,
+        account=intern(record.account),
     )
 
 
@@ -230,15 +264,16 @@ def _shared_cells(items: tuple[tuple[str, str], ...]) -> Mapping[str, str]:
     return MappingProxyType(dict(items))
 
 
-def _change(scenario_id: str, change: PlannedChange) -> ReportChange:
+def _change(row: ReportRow, change: PlannedChange) -> ReportChange:
     return ReportChange(
-        scenario_id=scenario_id,
+        scenario_id=row.scenario_id,
         action_path=intern(change.action_path),
         field=intern(change.field),
         before=change.before,
         after=change.after,
         rule=intern(change.rule),
         sheet_row=change.sheet_row,
+        account=row.account,
     )
 
 

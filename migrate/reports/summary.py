@@ -10,6 +10,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from migrate.reports.by_account import (
+    RATE_LIMITED,
+    AccountCount,
+    AccountWrites,
+    account_counts,
+    account_writes,
+    achieved_rate,
+    ordered,
+    slowest,
+    write_interval,
+)
 from migrate.reports.data import (
     PLANNED,
     PROBLEM_OUTCOMES,
@@ -19,11 +30,8 @@ from migrate.reports.data import (
     ReportData,
     ReportRow,
     public_metadata,
-    sort_key,
     state_label,
 )
-
-RATE_LIMITED = 429
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,8 @@ class RunSummary:
     sheet_read: bool = True
     #: The run's steps (planned, applied, retried, re-planned, rolled back) with times.
     history: list[HistoryStep] = field(default_factory=list)
+    #: A run over several accounts: each account's part, in the run's order (empty for one).
+    by_account: list[AccountCount] = field(default_factory=list)
 
     @property
     def planned_writes(self) -> int:
@@ -104,7 +114,10 @@ class RunSummary:
 
     @property
     def eta(self) -> float | None:
-        """How long the planned writes take at the configured rate."""
+        """How long the planned writes take at the configured rate; over several accounts,
+        written at once each at its own rate, the slowest account's."""
+        if self.by_account:
+            return slowest(self.by_account)[1]
         interval = self.write_interval
         return None if interval is None else self.planned_writes * interval
 
@@ -166,6 +179,7 @@ class RunSummary:
             "write_rate_per_min": self.write_rate_per_min,
             "configured_write_rate": self.configured_write_rate,
             "phase_durations_s": dict(self.phase_durations),
+            "by_account": [part.to_dict() for part in self.by_account],
         }
 
 
@@ -180,6 +194,8 @@ class WriteFigures:
     rate_limited: list[float]
     first_request: float | None
     last_request_end: float | None
+    #: Per account, in a run over several accounts (empty for one).
+    by_account: dict[str, AccountWrites] = field(default_factory=dict)
 
 
 def write_figures(data: ReportData) -> WriteFigures:
@@ -206,6 +222,7 @@ def write_figures(data: ReportData) -> WriteFigures:
         rate_limited=limited,
         first_request=min((a.started_at for a in data.attempts), default=None),
         last_request_end=max((a.started_at + a.duration for a in data.attempts), default=None),
+        by_account=account_writes(data.attempts) if data.has_accounts else {},
     )
 
 
@@ -220,17 +237,15 @@ def summarise(
     started = _number(meta.get("started_at")) or figures.first_request
     finished = _number(meta.get("finished_at")) or figures.last_request_end
     puts = figures.writes
-    rate = None
-    if len(puts) >= 2 and puts[-1] > puts[0]:
-        # Starts per minute between the first and the last write: N writes span N-1 intervals.
-        rate = (len(puts) - 1) / (puts[-1] - puts[0]) * 60.0
-    configured = meta.get("write_rate")
+    # Over several accounts each has its own limit (the per-account table shows them); the
+    # run's metadata holds only the first one's, which is no limit of the run.
+    configured = None if data.has_accounts else meta.get("write_rate")
     return RunSummary(
         dry_run=dry_run,
         metadata=meta,
         scenarios=len(data.rows),
         changes=len(data.changes),
-        outcomes=_ordered(outcomes),
+        outcomes=ordered(outcomes),
         by_rule=rule_counts(data, by_sheet_row),
         requests=figures.requests,
         writes=len(puts),
@@ -240,7 +255,7 @@ def summarise(
         finished_at=finished,
         first_write_at=puts[0] if puts else None,
         last_write_at=puts[-1] if puts else None,
-        write_rate_per_min=rate,
+        write_rate_per_min=achieved_rate(puts),
         configured_write_rate=str(configured) if configured is not None else None,
         phase_durations=_phase_durations(meta),
         write_times=figures.writes_ok,
@@ -249,6 +264,7 @@ def summarise(
         by_sheet_row=by_sheet_row,
         sheet_read=data.sheet_read,
         history=list(data.history),
+        by_account=account_counts(data, figures.by_account),
     )
 
 
@@ -258,11 +274,11 @@ def rule_counts(data: ReportData, by_sheet_row: list[SheetRowCount]) -> list[Rul
     for row in data.rows:
         for rule in row.rules:
             matched[rule] += 1
-    state = {row.scenario_id: row.state for row in data.rows}
+    state = {row.key: row.state for row in data.rows}
     changed: dict[str, set[str]] = {}
     fields: Counter[str] = Counter()
     for change in data.changes:
-        changed.setdefault(change.rule, set()).add(change.scenario_id)
+        changed.setdefault(change.rule, set()).add(change.key)
         fields[change.rule] += 1
     sheet_rows = Counter(line.rule for line in by_sheet_row)
     return [
@@ -272,7 +288,7 @@ def rule_counts(data: ReportData, by_sheet_row: list[SheetRowCount]) -> list[Rul
             matched=matched.get(rule, 0),
             changed=len(changed.get(rule, ())),
             changes=fields.get(rule, 0),
-            written=sum(1 for sid in changed.get(rule, ()) if state.get(sid) == UPDATED),
+            written=sum(1 for key in changed.get(rule, ()) if state.get(key) == UPDATED),
         )
         for rule in sorted(set(matched) | set(fields) | set(sheet_rows))
     ]
@@ -287,14 +303,14 @@ def sheet_row_counts(data: ReportData) -> list[SheetRowCount]:
     unknown: set[int] = set()  # rows some of whose changes cannot be told apart
     by_scenario: dict[str, list[ReportChange]] = {}
     for change in data.changes:
-        by_scenario.setdefault(change.scenario_id, []).append(change)
+        by_scenario.setdefault(change.key, []).append(change)
     for row in data.rows:
         for step in row.steps:
             if step.sheet_row is not None:
                 matched[step.sheet_row] += 1
                 described.setdefault(step.sheet_row, (step.rule, step.target or row.scenario_id))
         sources: set[int] = set()
-        for change in by_scenario.get(row.scenario_id, ()):
+        for change in by_scenario.get(row.key, ()):
             source = change_source(row, change)
             if source is None:
                 unknown.update(
@@ -331,20 +347,6 @@ def change_source(row: ReportRow, change: ReportChange) -> int | None:
     return None
 
 
-def write_interval(rate_text: str | None) -> float | None:
-    """Seconds between two writes at a rate written like ``6/60s``, if it can be read."""
-    if not rate_text:
-        return None
-    from migrate.config import Rate
-    from migrate.errors import ConfigError
-
-    try:
-        rate = Rate.parse(rate_text)
-    except ConfigError:
-        return None
-    return rate.period / rate.count
-
-
 def _phase_durations(meta: dict[str, Any]) -> dict[str, float]:
     """``{"plan": 12.5, "apply": 3600.0}`` from ``<phase>_started_at``/``<phase>_finished_at``."""
     out = {}
@@ -357,10 +359,6 @@ def _phase_durations(meta: dict[str, Any]) -> dict[str, float]:
         if begin is not None and end is not None and end >= begin:
             out[phase] = end - begin
     return out
-
-
-def _ordered(counts: Counter[str]) -> dict[str, int]:
-    return {key: counts[key] for key in sorted(counts, key=sort_key)}
 
 
 def _number(value: Any) -> float | None:

@@ -9,14 +9,16 @@ string as a text cell, which a spreadsheet never evaluates (:mod:`migrate.report
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final
 
 import pandas as pd
 
-from migrate.reports.data import ReportData, public_metadata, state_label
+from migrate.reports.by_account import AccountCount
+from migrate.reports.data import UPDATED, ReportData, public_metadata, state_label
 from migrate.reports.safety import text, value_text
 from migrate.reports.summary import RunSummary, format_duration, iso_time
+from migrate.sheet import ACCOUNT_COLUMN as SHEET_ACCOUNT_COLUMN
 
 RESULTS_COLUMNS: Final = (
     "scenario_id",
@@ -45,17 +47,32 @@ CHANGES_COLUMNS: Final = (
     "after",
     "rule",
 )
+#: The first column of results.csv, changes.csv and failures.csv in a run over several accounts
+#: (a run over one account has none): the sheet's own account column.
+ACCOUNT_COLUMN: Final = SHEET_ACCOUNT_COLUMN
 #: Rows per DataFrame while writing a table.
 CHUNK_ROWS: Final = 10_000
 
 
+def results_columns(data: ReportData) -> tuple[str, ...]:
+    """The columns of results.csv: an ``account`` column first when the run has accounts."""
+    return (ACCOUNT_COLUMN, *RESULTS_COLUMNS) if data.has_accounts else RESULTS_COLUMNS
+
+
+def changes_columns(data: ReportData) -> tuple[str, ...]:
+    """The columns of changes.csv: an ``account`` column first when the run has accounts."""
+    return (ACCOUNT_COLUMN, *CHANGES_COLUMNS) if data.has_accounts else CHANGES_COLUMNS
+
+
 def results_records(data: ReportData, *, dry_run: bool) -> Iterator[dict[str, Any]]:
-    """One record per scenario, ready for a cell each."""
+    """One record per scenario, ready for a cell each (``account`` is left out by the
+    columns of a run over one account)."""
     change_counts: dict[str, int] = {}
     for change in data.changes:
-        change_counts[change.scenario_id] = change_counts.get(change.scenario_id, 0) + 1
+        change_counts[change.key] = change_counts.get(change.key, 0) + 1
     for row in data.rows:
         yield {
+            ACCOUNT_COLUMN: row.account,
             "scenario_id": text(row.scenario_id),
             "name": text(row.name or ""),
             "rules": text("; ".join(row.rules)),
@@ -68,7 +85,7 @@ def results_records(data: ReportData, *, dry_run: bool) -> Iterator[dict[str, An
             "attempts": row.attempts,
             "before_fingerprint": text(row.before_fingerprint or ""),
             "after_fingerprint": text(row.after_fingerprint or ""),
-            "changes": change_counts.get(row.scenario_id, 0),
+            "changes": change_counts.get(row.key, 0),
             "sheet_rows": "; ".join(
                 str(step.sheet_row) for step in row.steps if step.sheet_row is not None
             ),
@@ -79,11 +96,12 @@ def results_records(data: ReportData, *, dry_run: bool) -> Iterator[dict[str, An
 
 def changes_records(data: ReportData) -> Iterator[dict[str, Any]]:
     """One record per changed field."""
-    names = {row.scenario_id: row.name or "" for row in data.rows}
+    names = {row.key: row.name or "" for row in data.rows}
     for change in data.changes:
         yield {
+            ACCOUNT_COLUMN: change.account,
             "scenario_id": text(change.scenario_id),
-            "scenario_name": text(names.get(change.scenario_id, "")),
+            "scenario_name": text(names.get(change.key, "")),
             "action_path": text(change.action_path),
             "field": text(change.field),
             "before": text(value_text(change.before)),
@@ -128,14 +146,14 @@ def _frame(
 def results_frame(data: ReportData, *, dry_run: bool) -> pd.DataFrame:
     """results.csv as one frame."""
     chunks = frames(
-        results_records(data, dry_run=dry_run), RESULTS_COLUMNS, integers=RESULTS_INTEGERS
+        results_records(data, dry_run=dry_run), results_columns(data), integers=RESULTS_INTEGERS
     )
     return pd.concat(chunks, ignore_index=True)
 
 
 def changes_frame(data: ReportData) -> pd.DataFrame:
     """changes.csv as one frame."""
-    return pd.concat(frames(changes_records(data), CHANGES_COLUMNS), ignore_index=True)
+    return pd.concat(frames(changes_records(data), changes_columns(data)), ignore_index=True)
 
 
 def metadata_frame(summary: RunSummary) -> pd.DataFrame:
@@ -263,8 +281,51 @@ def figures_frame(summary: RunSummary) -> pd.DataFrame:
             ("write phase", format_duration(span)),
             ("achieved write rate (per minute)", "" if rate is None else round(rate, 2)),
         ]
-    rows.append(("configured write rate", summary.configured_write_rate or ""))
+    if summary.by_account:
+        rows.append(("configured write rate", "per account: see By account"))
+    else:
+        rows.append(("configured write rate", summary.configured_write_rate or ""))
     return pd.DataFrame(rows, columns=["figure", "value"]).astype({"value": "object"})
+
+
+#: The header of the per-account column counting the rows that did not end well.
+PROBLEMS_HEADER: Final = "problems (in failures.csv)"
+AccountColumns = tuple[tuple[str, Callable[[AccountCount], Any]], ...]
+#: The per-account table of a dry run: what each account would be sent, and how long it takes.
+ACCOUNT_PLAN_COLUMNS: Final[AccountColumns] = (
+    ("account", lambda part: text(part.account)),
+    ("scenarios", lambda part: part.scenarios),
+    ("would update", lambda part: part.planned_writes),
+    (PROBLEMS_HEADER, lambda part: part.problems),
+    ("write limit", lambda part: part.configured_write_rate or ""),
+    ("time to write them", lambda part: format_duration(part.eta)),
+)
+#: The per-account table of a run: rows, writes, and the rate achieved against the limit.
+ACCOUNT_RUN_COLUMNS: Final[AccountColumns] = (
+    ("account", lambda part: text(part.account)),
+    ("scenarios", lambda part: part.scenarios),
+    (state_label(UPDATED), lambda part: part.updated),
+    (PROBLEMS_HEADER, lambda part: part.problems),
+    ("writes (PUT)", lambda part: part.writes),
+    ("writes accepted (2xx)", lambda part: part.writes_ok),
+    ("429 answers", lambda part: part.rate_limited),
+    ("achieved write rate (per minute)", lambda part: _rounded(part.write_rate_per_min, 1, 2)),
+    ("write limit", lambda part: part.configured_write_rate or ""),
+    ("achieved, % of the limit", lambda part: _rounded(part.share_of_limit, 100, 1)),
+)
+
+
+def accounts_frame(summary: RunSummary) -> pd.DataFrame:
+    """Per account of a run over several accounts: rows, updated, problems, writes and the
+    write rate achieved against the account's limit (a dry run: the writes it plans and how
+    long they take). Empty for a run over one account."""
+    columns = ACCOUNT_PLAN_COLUMNS if summary.dry_run else ACCOUNT_RUN_COLUMNS
+    records = [{name: cell(part) for name, cell in columns} for part in summary.by_account]
+    return pd.DataFrame.from_records(records, columns=[name for name, _ in columns])
+
+
+def _rounded(value: float | None, scale: float, digits: int) -> float | None:
+    return None if value is None else round(value * scale, digits)
 
 
 def history_frame(summary: RunSummary) -> pd.DataFrame:

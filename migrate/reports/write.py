@@ -75,12 +75,12 @@ def write_reports(
         files.results,
         tables.frames(
             tables.results_records(data, dry_run=dry_run),
-            tables.RESULTS_COLUMNS,
+            tables.results_columns(data),
             integers=tables.RESULTS_INTEGERS,
         ),
     )
     changes = write_table(
-        files.changes, tables.frames(tables.changes_records(data), tables.CHANGES_COLUMNS)
+        files.changes, tables.frames(tables.changes_records(data), tables.changes_columns(data))
     )
     failures_frame = error_file.failures_frame(data)
     failures = write_table(

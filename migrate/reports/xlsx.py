@@ -23,6 +23,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from migrate.reports.summary import RunSummary
 from migrate.reports.tables import (
+    accounts_frame,
     figures_frame,
     history_frame,
     metadata_frame,
@@ -83,6 +84,7 @@ def write_xlsx(
     blocks = [
         ("Outcomes", outcomes_frame(summary)),
         ("Figures", figures_frame(summary)),
+        ("By account", accounts_frame(summary)),
         ("By rule", rules_frame(summary)),
         ("History", history_frame(summary)),
         ("Run", metadata_frame(summary)),
