@@ -264,7 +264,7 @@ async def _plan_account(
             stop.request(str(exc))
             commit.submit(rows_write(_unreachable_rows(connection.account, rows, refs, exc)))
             return
-        targets = await _expand_targets(client, rows, stop, progress)
+        targets = await _expand_targets(client, rows, stop, progress, connection.account)
         if not read:
             for start in range(0, len(targets), BATCH_ROWS):
                 queued = [
@@ -363,7 +363,11 @@ class _Target:
 
 
 async def _expand_targets(
-    client: IvrClient, rows: list[SheetRow], stop: Stop, progress: ProgressCallback
+    client: IvrClient,
+    rows: list[SheetRow],
+    stop: Stop,
+    progress: ProgressCallback,
+    account: str = "",
 ) -> list[_Target]:
     """Turn ids and selectors into one target per scenario, in sheet order.
 
@@ -382,7 +386,9 @@ async def _expand_targets(
                 if hits and scenario_id:
                     matched[scenario_id] = (name, hits)
                 if seen % 50 == 0:
-                    progress(ProgressEvent(Operation.PLAN, "search", seen, None, {}))
+                    progress(
+                        ProgressEvent(Operation.PLAN, "search", seen, None, {}, account=account)
+                    )
                 if stop.requested:
                     break
     targets: dict[str, _Target] = {}
