@@ -337,16 +337,24 @@ _NET_OPTIONS = (
     "concurrency",
     "timeout",
     "sandbox",
-    "sandbox_seed",
     "as_json",
     "quiet",
     "progress",
 )
 
 
-def _connection_options(*, writes: bool) -> Callable[[Callable[..., R]], Callable[..., R]]:
-    """Options of every command that talks to the API (DESIGN §3), passed on as ``net``;
-    ``--write-rate`` only for the commands that write."""
+def connection_options(
+    *, writes: bool, seeds: bool
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Options of every command that talks to the API (DESIGN §3), passed on as ``net``:
+    ``--write-rate`` for the commands that write, ``--sandbox-seed`` for those that start a new
+    sandbox (a run's later commands reopen the sandbox it was planned on)."""
+    sandbox = click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Run against the embedded emulator of the API, started in-process (no account "
+        "needed); it keeps its state in the run folder.",
+    )
     options = [
         click.option(
             "--base-url",
@@ -372,19 +380,7 @@ def _connection_options(*, writes: bool) -> Callable[[Callable[..., R]], Callabl
             show_default=True,
             help="Seconds per request.",
         ),
-        click.option(
-            "--sandbox",
-            is_flag=True,
-            help="Run against the embedded emulator of the API, started in-process (no account "
-            "needed); it keeps its state in the run folder.",
-        ),
-        click.option(
-            "--sandbox-seed",
-            type=click.Path(path_type=Path),
-            metavar="DIR",
-            help="With --sandbox, seed a new run's emulator from this folder of scenario JSON "
-            "files [default: the bundled examples].",
-        ),
+        sandbox,
         click.option("--json", "as_json", is_flag=True, help="Print the tally as JSON on stdout."),
         click.option("-q", "--quiet", is_flag=True, help="No progress, only the final lines."),
         click.option(
@@ -400,6 +396,15 @@ def _connection_options(*, writes: bool) -> Callable[[Callable[..., R]], Callabl
             help="Write limit, e.g. 6/min, 20/2s [default: 6/min; 6/2s with --sandbox].",
         )
         options.insert(1, write_rate)
+    if seeds:
+        seed = click.option(
+            "--sandbox-seed",
+            type=click.Path(path_type=Path),
+            metavar="DIR",
+            help="With --sandbox, seed the emulator from this folder of scenario JSON files "
+            "[default: the bundled examples].",
+        )
+        options.insert(options.index(sandbox) + 1, seed)
 
     def decorate(func: Callable[..., R]) -> Callable[..., R]:
         @functools.wraps(func)
@@ -410,6 +415,7 @@ def _connection_options(*, writes: bool) -> Callable[[Callable[..., R]], Callabl
             net = NetOptions(
                 **{name: kwargs.pop(name) for name in _NET_OPTIONS},
                 write_rate=kwargs.pop("write_rate", None),
+                sandbox_seed=kwargs.pop("sandbox_seed", None),
             )
             return func(*args, net=net, **kwargs)
 
@@ -418,10 +424,6 @@ def _connection_options(*, writes: bool) -> Callable[[Callable[..., R]], Callabl
         return wrapper
 
     return decorate
-
-
-connection_options = _connection_options(writes=True)
-reading_options = _connection_options(writes=False)
 
 
 def rail_options(func: Callable[..., R]) -> Callable[..., R]:
@@ -544,7 +546,7 @@ def _plan(net: NetOptions, prepared: PreparedRun, connection: Connection) -> Tal
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to create."
 )
-@reading_options
+@connection_options(writes=False, seeds=True)
 @handles_errors
 def plan_command(
     sheet_path: Path, sheet_name: str | None, out: Path | None, net: NetOptions
@@ -574,7 +576,7 @@ def plan_command(
 @cli.command("apply")
 @click.argument("run", metavar="RUN")
 @rail_options
-@connection_options
+@connection_options(writes=True, seeds=False)
 @handles_errors
 def apply_command(run: str, yes: bool, rails: ApplyOptions, net: NetOptions) -> None:
     """Apply a planned run (RUN: a run folder or a run id under reports/); resumes.
@@ -610,7 +612,7 @@ def apply_command(run: str, yes: bool, rails: ApplyOptions, net: NetOptions) -> 
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to create."
 )
 @rail_options
-@connection_options
+@connection_options(writes=True, seeds=True)
 @handles_errors
 def run_command(
     sheet_path: Path,
@@ -663,7 +665,7 @@ def run_command(
     help="Also re-plan (fresh read, rules, validation) and retry conflicts and permanent failures.",
 )
 @rail_options
-@connection_options
+@connection_options(writes=True, seeds=False)
 @handles_errors
 def retry_command(
     run: str, all_rows: bool, yes: bool, rails: ApplyOptions, net: NetOptions
@@ -707,7 +709,7 @@ def retry_command(
     metavar="N|P%",
     help="Stop once more than N rows (or P%) could not be restored.",
 )
-@connection_options
+@connection_options(writes=True, seeds=False)
 @handles_errors
 def rollback_command(run: str, yes: bool, max_failures: str | None, net: NetOptions) -> None:
     """Restore the backed-up body of every row RUN updated.
@@ -808,7 +810,7 @@ def report_command(run: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the files [default: reports/inventory-<date>-<time>].",
 )
-@reading_options
+@connection_options(writes=False, seeds=True)
 @handles_errors
 def inventory_command(out: Path | None, net: NetOptions) -> None:
     """List every scenario of the account and what it holds (GET only).

@@ -47,12 +47,13 @@ class NetOptions:
     concurrency: int
     timeout: float
     sandbox: bool
-    sandbox_seed: Path | None
     as_json: bool
     quiet: bool
     progress: bool | None
     #: ``None`` for the commands that only read (plan, inventory): they take no --write-rate.
     write_rate: str | None = None
+    #: Only for the commands that start a new sandbox (plan, run, inventory).
+    sandbox_seed: Path | None = None
 
     def precheck(self) -> None:
         """What can be checked before a run folder is made: rates, credentials, base URL."""
