@@ -685,7 +685,7 @@ def retry_command(
 
     run_dir = _writable_run_dir(run)
     status = run_status(run_dir, times=False)
-    nothing_to_retry(status, all_rows, Hints.of(net))
+    nothing_to_retry(status, all_rows, Hints.of_run(net, status))
     need_confirmation(yes, "retry")
     net.precheck()
     run_dir, base_url = _reopen(net, run_dir)

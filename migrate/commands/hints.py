@@ -18,7 +18,7 @@ from migrate.commands.connect import SANDBOX_TARGET, NetOptions
 from migrate.config import DEFAULT_BASE_URL
 from migrate.engine.options import Connection, Tally
 from migrate.engine.status import RunStatus
-from migrate.vocabulary import Operation, RowState
+from migrate.vocabulary import Meta, Operation, RowState
 
 
 def command_line(*words: str | Path) -> str:
@@ -62,6 +62,16 @@ class Hints:
             sheet=sheet,
             sheet_name=sheet_name,
         )
+
+    @classmethod
+    def of_run(cls, net: NetOptions, status: RunStatus) -> Hints:
+        """The hints about a run before connecting to it: its account from its journal."""
+        meta = status.metadata
+        sandbox = net.sandbox or meta.get(Meta.TARGET) == SANDBOX_TARGET
+        base_url = net.base_url or meta.get(Meta.BASE_URL)
+        if sandbox or base_url == DEFAULT_BASE_URL:
+            base_url = None
+        return cls(sandbox=sandbox, base_url=base_url, write_rate=net.write_rate)
 
     def _account(self, *, new: bool) -> list[str]:
         if self.sandbox:
