@@ -49,13 +49,6 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def leave(code: int, *lines: str) -> None:
-    """Leave the command with ``code`` after printing ``lines`` on stderr."""
-    from migrate.commands.exits import CommandExit, ExitCode
-
-    raise CommandExit(ExitCode(code), *lines)
-
-
 class OneLineUsageError(click.UsageError):
     """A click usage error shown as one line, like every other error (DESIGN §3: exit 2)."""
 
