@@ -40,6 +40,10 @@ PAGE_SIZE = 50
 BENCH_KEY = "bench-key-0123456789abcdef"
 #: "Unlimited" for the client's limiters.
 UNLIMITED_RATE = "1000000/1s"
+#: What the throughput sides append to every scenario's name (``rename`` rule ``{name} (2026)``).
+NAME_SUFFIX = " (2026)"
+#: The fields a PUT sends back (the read-only ones, id and times, are left out).
+WRITABLE_FIELDS = ("name", "description", "script")
 #: How long we wait for a sandbox to print its URL.
 START_TIMEOUT = 30.0
 

@@ -776,8 +776,12 @@ def show_command(run: str, as_json: bool) -> None:
 def report_command(run: str) -> None:
     """(Re)write the reports of RUN from its journal (no network).
 
-    Writes results.csv, changes.csv, failures.csv (a sheet: `ivr-migrate plan failures.csv`
-    re-plans the failed and conflicted rows), report.xlsx and report.html into the run folder.
+    Writes results.csv, changes.csv, failures.csv, report.xlsx and report.html into the run
+    folder. failures.csv is the error file: one line per sheet row and scenario that did not end
+    well (failed, conflict, not found, invalid, rollback conflict), the sheet row's cells first,
+    then outcome, http_status and error. It is a sheet: `ivr-migrate run failures.csv` re-plans
+    exactly those rows. A rollback-conflict line re-applies its rule when run, it does not undo
+    it (its outcome cell says so): delete it unless the change should stay.
     """
     from migrate.engine.runfolder import check_writable
     from migrate.errors import ConfigError

@@ -24,10 +24,10 @@ import json
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -52,6 +52,7 @@ from migrate.errors import (
     RateLimited,
     RequestTimeout,
     ServerError,
+    Stopped,
     TransportError,
     Unauthorized,
 )
@@ -67,6 +68,9 @@ MAX_PAGE_SIZE: Final = 50
 #: Connecting (including waiting for a pooled connection) gets at most this much of the timeout.
 CONNECT_TIMEOUT: Final = 10.0
 USER_AGENT: Final = f"ivr-migrate/{__version__}"
+T = TypeVar("T")
+#: The largest answer read: a bigger one fails its request instead of filling memory.
+MAX_BODY_BYTES: Final = 16 * 1024 * 1024
 #: How much of an unparseable error body a message quotes.
 _SNIPPET: Final = 200
 
@@ -104,6 +108,7 @@ class IvrClient:
         read_limiter: ReadLimiter | None = None,
         write_limiter: WriteLimiter | None = None,
         ledger: AccountLedger | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         """``read_limiter``/``write_limiter`` replace the ones built from the rates (to share
         them between clients of one account, or to observe them in tests). ``ledger`` makes the
@@ -128,6 +133,44 @@ class IvrClient:
         self._on_attempt = on_attempt
         self._session: aiohttp.ClientSession | None = None
         self._write_429_streak = 0
+        self._max_body = max_body_bytes
+        #: Writes sent and not yet answered.
+        self.writes_in_flight = 0
+        self._stopping = False
+        self._stoppable: set[asyncio.Task[Any]] = set()
+        self._stopped_by_us: set[asyncio.Task[Any]] = set()
+
+    def stop(self) -> None:
+        """Start no request from now on: reads in flight and waits for a turn are cancelled
+        (they raise :class:`~migrate.errors.Stopped`); writes in flight are left to finish."""
+        self._stopping = True
+        for task in list(self._stoppable):
+            self._stopped_by_us.add(task)
+            task.cancel()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def _unless_stopped(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable`` unless :meth:`stop` is called first or meanwhile."""
+        if self._stopping:
+            if isinstance(awaitable, Coroutine):
+                awaitable.close()
+            raise Stopped("the run is stopping: no new request")
+        task = asyncio.current_task()
+        assert task is not None
+        self._stoppable.add(task)
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if task in self._stopped_by_us:
+                self._stopped_by_us.discard(task)
+                task.uncancel()
+                raise Stopped("the run is stopping: request cancelled") from None
+            raise
+        finally:
+            self._stoppable.discard(task)
 
     async def __aenter__(self) -> IvrClient:
         if self._session is not None:
@@ -255,9 +298,10 @@ class IvrClient:
         attempt = 0
         while True:
             attempt += 1
-            await self.read_limiter.acquire()
+            await self._unless_stopped(self.read_limiter.acquire())
             try:
-                return await self._exchange("GET", path, scenario_id, params=params)
+                exchange = self._exchange("GET", path, scenario_id, params=params)
+                return await self._unless_stopped(exchange)
             except ApiError as exc:
                 if isinstance(exc, RateLimited):
                     self._slow_down(self.read_limiter, exc, attempt, policy)
@@ -265,14 +309,19 @@ class IvrClient:
                     raise
                 if not isinstance(exc, RateLimited):
                     # after a 429 the limiter's pause is the wait: the next acquire() sits it out
-                    await asyncio.sleep(policy.delay_for(exc, attempt))
+                    await self._unless_stopped(asyncio.sleep(policy.delay_for(exc, attempt)))
 
     async def _write(
         self, method: str, path: str, scenario_id: str | None, body: dict[str, Any] | None
     ) -> Any:
         # serialised before the limiter: a body that is not JSON is a bug, not an attempt
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-        await self.write_limiter.acquire()
+        # a worker waiting for its turn gives it up when the run stops; once sent, a write runs
+        # to its answer (or its timeout): cancelling it would leave its outcome unknown
+        await self._unless_stopped(self.write_limiter.acquire())
+        if self._stopping:
+            raise Stopped("the run is stopping: the write was not sent")
+        self.writes_in_flight += 1
         try:
             answer = await self._exchange(method, path, scenario_id, data=data)
         except RateLimited as exc:
@@ -282,6 +331,8 @@ class IvrClient:
         except HttpError:
             self._write_429_streak = 0
             raise
+        finally:
+            self.writes_in_flight -= 1
         self._write_429_streak = 0
         return answer
 
@@ -320,7 +371,7 @@ class IvrClient:
                     method, url, params=params, data=data, headers=headers, allow_redirects=False
                 ) as response:
                     status = code = response.status
-                    raw = await response.read()
+                    raw = await self._body(response, method, path, scenario_id)
                     retry_after = response.headers.get("Retry-After")
                     reason = response.reason or ""
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -355,6 +406,32 @@ class IvrClient:
                     )
                 )
 
+    async def _body(
+        self, response: aiohttp.ClientResponse, method: str, path: str, scenario_id: str | None
+    ) -> bytes:
+        """The answer's body, refused when larger than the cap (a body is never unbounded)."""
+        length = response.content_length
+        if length is not None and length <= self._max_body:
+            return await response.read()
+        if length is None:
+            chunks, size = [], 0
+            async for chunk in response.content.iter_chunked(1 << 16):
+                size += len(chunk)
+                if size > self._max_body:
+                    break
+                chunks.append(chunk)
+            else:
+                return b"".join(chunks)
+        error = TransportError(
+            f"{method} {path}: HTTP {response.status} with an answer larger than "
+            f"{self._max_body // (1024 * 1024)} MB; refused",
+            method=method,
+            path=path,
+            scenario_id=scenario_id,
+        )
+        error.retryable = False
+        raise error
+
     def _decode(
         self,
         status: int,
@@ -386,6 +463,12 @@ class IvrClient:
             return None
         try:
             return json.loads(raw)
+        except RecursionError:
+            error = TransportError(
+                f"{method} {path}: HTTP {status} with JSON nested too deeply to read", **where
+            )
+            error.retryable = False
+            raise error from None
         except ValueError:  # UnicodeDecodeError is a ValueError too
             raise TransportError(
                 self._scrub(

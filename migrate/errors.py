@@ -7,6 +7,8 @@
     │   ├── SheetError               a sheet with problems; carries every problem found
     │   └── ConfigError              missing credentials, bad URL, bad rate, unusable run folder
     ├── JournalError                 the run folder's journal cannot be read or written
+    │   └── RowDataError             one row's stored data is damaged (that row fails)
+    ├── Stopped                      the run is stopping: the client starts no new request
     └── ApiError                     the IVR API answered or could not be reached
         ├── HttpError                the server answered with a non-2xx status
         │   ├── BadRequest           400 (validationErrors keyed by path)
@@ -71,6 +73,14 @@ class ConfigError(UsageError):
 
 class JournalError(IvrMigrateError):
     """The journal of a run folder is missing, locked, corrupt or from another tool version."""
+
+
+class RowDataError(JournalError):
+    """One row's stored data cannot be used (a body that is not JSON): that row fails alone."""
+
+
+class Stopped(IvrMigrateError):
+    """The run is stopping (a signal or a safety rail): no new request was started."""
 
 
 class ApiError(IvrMigrateError):

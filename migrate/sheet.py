@@ -12,7 +12,9 @@ nothing downstream ever runs on a half-valid sheet. Decisions an operator may ne
 - Column names are matched ignoring case, and spaces, ``_`` and ``-`` are equivalent:
   ``Scenario ID`` is ``scenario_id`` and ``Speech Rate`` is ``speech-rate``. Columns whose name
   starts with ``#`` are ignored, as is an empty column with no name; ``note`` is kept as the
-  row's note. Rule names are matched ignoring case.
+  row's note. ``outcome``, ``http_status`` and ``error`` are ignored too: they are the columns a
+  failures.csv adds after each sheet row, so that file is itself a sheet (no rule parameter may
+  be called so). Rule names are matched ignoring case.
 - ``scenario_id`` holds a scenario id (32 hex characters, upper-cased), ``*`` (every scenario) or
   ``name:GLOB``: fnmatch wildcards (``*``, ``?``, ``[abc]``) over the whole scenario name,
   **case-sensitive**, because the API's names are and a bulk change must not match more than
@@ -33,7 +35,7 @@ import operator
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
@@ -55,11 +57,13 @@ from migrate.sheet_files import (
 from transforms.rules.base import Catalogue, Param, ParamError, Rule
 
 __all__ = [
+    "ACCOUNT_COLUMN",
     "ID_COLUMN",
     "MAX_CELL_CHARS",
     "MAX_PROBLEMS",
     "MAX_ROWS",
     "NOTE_COLUMN",
+    "REPORT_COLUMNS",
     "RULE_COLUMN",
     "SheetRow",
     "SheetSummary",
@@ -72,6 +76,10 @@ __all__ = [
 ID_COLUMN: Final = "scenario_id"
 RULE_COLUMN: Final = "rule"
 NOTE_COLUMN: Final = "note"
+#: Which account of the accounts file a row applies to (runs over several accounts).
+ACCOUNT_COLUMN: Final = "account"
+#: The columns failures.csv adds after a sheet row's own (DESIGN §8); read and ignored.
+REPORT_COLUMNS: Final = ("outcome", "http_status", "error")
 #: Problems reported before "and N more": enough to see the pattern, few enough to read.
 MAX_PROBLEMS: Final = 50
 
@@ -121,10 +129,14 @@ class SheetRow:
     #: The trimmed, non-empty parameter cells as written, by parameter name.
     cells: dict[str, str]
     note: str = ""
+    #: The ``account`` cell (empty when the sheet has no account column).
+    account: str = ""
 
     def sheet_cells(self) -> dict[str, str]:
         """The row as sheet cells again (for a failures report that is itself a valid sheet)."""
         row = {ID_COLUMN: str(self.target), RULE_COLUMN: self.rule, **self.cells}
+        if self.account:
+            row = {ACCOUNT_COLUMN: self.account, **row}
         if self.note:
             row[NOTE_COLUMN] = self.note
         return row
@@ -183,6 +195,55 @@ def summarize(rows: Iterable[SheetRow]) -> SheetSummary:
         else:
             selectors.setdefault(str(row.target))
     return SheetSummary(count, len(ids), tuple(selectors), dict(rules))
+
+
+def check_accounts(rows: Sequence[SheetRow], accounts: Collection[str], file: str) -> None:
+    """The rows' accounts against the accounts file (DESIGN §4): every row names one of them;
+    without an account column, the file must name exactly one account. ``accounts`` empty: a
+    run without an accounts file, where an account column makes no sense."""
+    named = sorted(accounts)
+    with_column = any(row.account for row in rows)
+    if not named:
+        if with_column:
+            raise SheetError(
+                [
+                    Problem(
+                        file,
+                        None,
+                        ACCOUNT_COLUMN,
+                        "the sheet names accounts but no accounts file was given: pass "
+                        "--accounts FILE (or write ./ivr-migrate.toml)",
+                    )
+                ]
+            )
+        return
+    if not with_column:
+        if len(named) > 1:
+            raise SheetError(
+                [
+                    Problem(
+                        file,
+                        None,
+                        ACCOUNT_COLUMN,
+                        f"the accounts file names {len(named)} accounts ({', '.join(named)}): "
+                        "add an account column saying which account each row applies to",
+                    )
+                ]
+            )
+        return
+    problems = [
+        Problem(
+            file,
+            row.row,
+            ACCOUNT_COLUMN,
+            f"no account {row.account!r} in the accounts file; it names {', '.join(named)}"
+            + (f": did you mean {hint!r}?" if (hint := _closest(row.account, named)) else ""),
+        )
+        for row in rows
+        if row.account not in accounts
+    ]
+    if problems:
+        raise SheetError(problems[:MAX_PROBLEMS], total=len(problems))
 
 
 def read_sheet(
@@ -248,10 +309,11 @@ def _closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str |
 
 # --- validation ------------------------------------------------------------------------------
 
+_REPORT_KEYS: Final = frozenset(_key(name) for name in REPORT_COLUMNS)
 _ID_ALIASES: Final = frozenset({"id", "ids", "scenario", "scenarios", "scenarioid", "target"})
 _RULE_ALIASES: Final = frozenset({"rules", "rule-name", "rulename", "action", "transform"})
 
-ColumnRole = Literal["id", "rule", "note", "param", "ignored", "unknown"]
+ColumnRole = Literal["id", "rule", "note", "account", "param", "ignored", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -352,6 +414,10 @@ class _Validator:
                 columns.append(_Column(index, text, "rule", RULE_COLUMN))
             elif key == NOTE_COLUMN:
                 columns.append(_Column(index, text, "note", NOTE_COLUMN))
+            elif key == ACCOUNT_COLUMN:
+                columns.append(_Column(index, text, "account", ACCOUNT_COLUMN))
+            elif key in _REPORT_KEYS:
+                columns.append(_Column(index, text, "ignored", key))
             elif key in self.param_names:
                 columns.append(_Column(index, text, "param", self.param_names[key]))
             else:
@@ -429,7 +495,7 @@ class _Validator:
         checker = _RowChecker(self, columns)
         hidden = self._merged_away()
         rows: list[SheetRow] = []
-        seen: dict[tuple[str, str, tuple[str, tuple[Cell, ...]]], int] = {}
+        seen: dict[tuple[str, str, str, tuple[str, tuple[Cell, ...]]], int] = {}
         for number, cells in records:
             if number in self.hidden_rows and any(cells):
                 self.add(number, None, _HIDDEN_ROW)
@@ -438,7 +504,9 @@ class _Validator:
             if checked is None:
                 continue
             row, params_key = checked
-            first = seen.setdefault((row.target.kind, row.target.value, params_key), number)
+            first = seen.setdefault(
+                (row.account, row.target.kind, row.target.value, params_key), number
+            )
             if first != number:
                 self.add(
                     number,
@@ -479,6 +547,7 @@ class _RowChecker:
         self.id_column = by_role["id"][0]
         self.rule_column = by_role["rule"][0]
         self.note_column = by_role["note"][0] if by_role["note"] else None
+        self.account_column = by_role["account"][0] if by_role["account"] else None
         self.params = by_role["param"]
         self.param_indexes = [c.index for c in self.params]
         self.unknown = by_role["unknown"]
@@ -517,12 +586,21 @@ class _RowChecker:
         if isinstance(note, BadCell):
             self.sheet.add(number, NOTE_COLUMN, note.message)
             note = ""
+        account = self._account(number, cells, hidden)
         if len(self.sheet.problems) > before or target is None or rule is None:
             return None
         row = SheetRow(
-            self.sheet.file, number, target, rule.name, found.params, found.written, note
+            self.sheet.file, number, target, rule.name, found.params, found.written, note, account
         )
         return row, found.key
+
+    def _account(self, number: int, cells: list[Cell], hidden: frozenset[int]) -> str:
+        if self.account_column is None:
+            return ""
+        text = self._cell(number, cells, self.account_column, hidden)
+        if text and not _ACCOUNT_NAME.match(text):
+            self.sheet.add(number, self.account_column.header, f"{text!r} is not an account name")
+        return text
 
     def _cell(self, number: int, cells: list[Cell], column: _Column, hidden: frozenset[int]) -> str:
         """The text of a required cell; "" after reporting it unusable or empty."""
@@ -636,7 +714,10 @@ class _RowChecker:
         )
 
 
+_ACCOUNT_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
 _EMPTY: Final = {
+    "account": "the account is empty: write the name of an account of the accounts file",
     "id": "scenario_id is empty: write a scenario id, * for every scenario, or name:GLOB",
     "rule": "rule is empty: write a rule name (ivr-migrate rules lists them)",
 }

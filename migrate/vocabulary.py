@@ -140,6 +140,16 @@ class Operation(StrEnum):
     ROLLBACK = "rollback"
 
 
+class HistoryStepKind(StrEnum):
+    """A step in a scenario's history, as the reports tell it (in display order)."""
+
+    PLANNED = "planned"
+    APPLIED = "applied"
+    RETRIED = "retried"
+    REPLANNED = "re-planned"
+    ROLLBACK = "rollback"
+
+
 class AttemptKind(StrEnum):
     """Which step of a row an HTTP attempt belongs to."""
 
@@ -161,6 +171,8 @@ class Meta(StrEnum):
     BASE_URL = "base_url"
     #: Which account the run writes to: the normalised base URL, or ``sandbox``.
     TARGET = "target"
+    #: A run over several accounts: JSON ``{name: {"base_url": …, "target": …}}``.
+    ACCOUNTS = "accounts"
     SHEET_NAME = "sheet_name"
     SHEET_COPY = "sheet_copy"
     SHEET_SHA256 = "sheet_sha256"
@@ -202,9 +214,12 @@ class SheetRef:
     params: Mapping[str, Any]
     cells: Mapping[str, str]
     note: str = ""
+    #: The account the row applies to (its ``account`` cell; empty: the run's one account).
+    account: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "account": self.account,
             "file": self.file,
             "row": self.row,
             "target": self.target,
@@ -224,6 +239,7 @@ class SheetRef:
             params=dict(data.get("params") or {}),
             cells={str(k): str(v) for k, v in (data.get("cells") or {}).items()},
             note=str(data.get("note") or ""),
+            account=str(data.get("account") or ""),
         )
 
 
@@ -302,6 +318,8 @@ class PlannedRow:
     #: Fingerprints of the bodies above, when the caller already computed them.
     read_fingerprint: str | None = None
     planned_fingerprint: str | None = None
+    #: The account the scenario belongs to (empty: the run's one account).
+    account: str = ""
 
     def fingerprints(self) -> tuple[str | None, str | None]:
         """Fingerprints of the read and planned bodies (computed once)."""
@@ -347,6 +365,7 @@ class RowRecord:
     read_body: dict[str, Any] | None = None
     planned_body: dict[str, Any] | None = None
     pre_image: dict[str, Any] | None = None
+    account: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +373,7 @@ class RowHead:
     """The few columns of a row that the write path decides on."""
 
     id: int
+    account: str
     scenario_id: str
     state: RowState
     operation: Operation | None
@@ -378,6 +398,7 @@ class AttemptRecord:
     duration: float
     status: int | None
     error_class: str | None
+    account: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,3 +52,18 @@ def rule_plugin(
 
     yield install
     rule_catalogue.cache_clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_write_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The account write ledger of every test (and of its child processes) in a scratch folder,
+    never the user's state directory."""
+    from migrate.ledger import ENV_STATE_DIR
+
+    before = os.environ.get(ENV_STATE_DIR)
+    os.environ[ENV_STATE_DIR] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if before is None:
+        os.environ.pop(ENV_STATE_DIR, None)
+    else:
+        os.environ[ENV_STATE_DIR] = before

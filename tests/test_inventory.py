@@ -323,3 +323,29 @@ def test_inventory_of_the_seeded_sandbox_lists_every_sender_and_host(clones: int
     assert len({entry.id for entry in inventory.scenarios}) == stored
     assert {entry.method for entry in log} == {"GET"}
     assert all(entry.status == 200 for entry in log)
+
+
+def test_a_missing_value_is_an_empty_cell_not_a_quoted_dash(tmp_path: Path) -> None:
+    scenario = {
+        "id": "A" * 32,
+        "name": "Voices",
+        "script": [
+            {"say": "hi", "options": {"voice": {"name": "Joanna", "gender": "female"}}},
+            {"say": "hallo", "options": {"language": "de"}},
+        ],
+    }
+    write_inventory(tmp_path, build_inventory([scenario]))
+    voices = read_csv(tmp_path / table_csv(VOICES)).set_index("value")
+    columns = ["language", "voice", "gender"]
+    assert list(voices.loc["(none) / Joanna / female", columns]) == [
+        "",
+        "Joanna",
+        "female",
+    ]
+    assert list(voices.loc["de / (none) / (none)", columns]) == [
+        "de",
+        "",
+        "",
+    ]
+    for path in tmp_path.glob("*.csv"):
+        assert "'-" not in path.read_text(encoding="utf-8-sig"), path.name

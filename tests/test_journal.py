@@ -10,6 +10,7 @@ import pytest
 
 from migrate.errors import JournalError
 from migrate.journal import (
+    SCHEMA_VERSION,
     Journal,
     in_flight_write,
     replan_write,
@@ -79,7 +80,7 @@ def test_created_journal_is_wal_with_full_sync_and_metadata(journal: Journal) ->
     assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     meta = journal.metadata()
     assert meta["run_id"] == "r1"
-    assert meta["schema_version"] == "2"
+    assert meta["schema_version"] == SCHEMA_VERSION == "3"
     journal.set_metadata({"run_id": "r1", "finished": "yes"})
     assert journal.metadata()["finished"] == "yes"
 

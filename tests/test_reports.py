@@ -100,53 +100,6 @@ def test_changes_csv_has_one_row_per_changed_field(files: ReportFiles) -> None:
     assert (renamed["before"], renamed["after"]) == ("'=1+1", "'@SUM(2)")
 
 
-def test_failures_csv_holds_the_failed_and_conflicted_rows_as_a_sheet(files: ReportFiles) -> None:
-    data = sample_data()
-    failures = read_csv(files.failures)
-    assert list(failures.columns) == [
-        "scenario_id",
-        "rule",
-        "old",
-        "new",
-        "find",
-        "replace",
-        "note",
-    ]
-    wanted = [row for row in data.rows if row.state in ("failed", "conflict")]
-    expected = [
-        (row.scenario_id, step.rule, dict(step.params)) for row in wanted for step in row.steps
-    ]
-    got = [
-        (
-            record["scenario_id"],
-            record["rule"],
-            {k: v for k, v in record.items() if k in ("old", "new", "find", "replace") and v},
-        )
-        for record in failures.to_dict("records")
-    ]
-    assert got == expected
-    # The operator's own parameter cells are kept verbatim: the E.164 numbers are not prefixed.
-    number_row = failures[failures["rule"] == "number"].iloc[0]
-    assert (number_row["old"], number_row["new"]) == (E164, E164_NEW)
-    notes = list(failures["note"])
-    assert notes[0].startswith("conflict · scenario '-2+3' · sheet row 2, 3")
-    assert any("ServerError HTTP 503" in note for note in notes)
-    assert all(not is_formula_like(note) for note in notes)
-
-
-def test_failures_csv_replans_through_read_sheet(files: ReportFiles) -> None:
-    from migrate.sheet import read_sheet
-
-    data = sample_data()
-    rows = read_sheet(files.failures)
-    wanted = [row for row in data.rows if row.state in ("failed", "conflict")]
-    assert [(str(r.target), r.rule, r.cells) for r in rows] == [
-        (row.scenario_id, step.rule, dict(step.params)) for row in wanted for step in row.steps
-    ]
-    numbers = [r for r in rows if r.rule == "number"]
-    assert numbers[0].params == {"old": E164, "new": E164_NEW}
-
-
 def test_no_cell_of_any_csv_could_run_as_a_formula(files: ReportFiles) -> None:
     for path in (files.results, files.changes, files.failures):
         for line in raw_cells(path)[1:]:
@@ -165,12 +118,12 @@ def test_hostile_names_are_prefixed_and_numbers_survive(files: ReportFiles) -> N
 
 def test_xlsx_has_a_summary_and_the_tables_with_frozen_headers(files: ReportFiles) -> None:
     book = load_workbook(files.xlsx)
-    assert book.sheetnames == ["summary", "results", "changes", "failures"]
-    for name in ("results", "changes", "failures"):
+    assert book.sheetnames == ["summary", "results", "changes", "failures", "sheet rows"]
+    for name in ("results", "changes", "failures", "sheet rows"):
         sheet = book[name]
         assert sheet.freeze_panes == "A2"
         widths = [dim.width for dim in sheet.column_dimensions.values()]
-        assert widths and all(8 <= width <= 60 for width in widths)
+        assert widths and all(8 <= width <= 61 for width in widths)
     results = read_csv(files.results)
     sheet_rows = list(book["results"].iter_rows(values_only=True))
     assert list(sheet_rows[0]) == list(RESULTS_COLUMNS)
@@ -187,13 +140,15 @@ def test_xlsx_summary_figures(files: ReportFiles) -> None:
     )
     assert summary["writes (PUT)"] == 5
     assert summary["writes accepted (2xx)"] == 2
+    assert summary["writes failed"] == 2
     assert summary["429 answers"] == 1
     assert summary["achieved write rate (per minute)"] == 6.0
     assert summary["configured write rate"] == "6/60s"
     assert summary["failed_retryable"] == "failed (retryable)"
     assert summary["total"] == "all scenarios"
     assert summary["run_id"] == "20260216-100000-demo"
-    assert summary["sheet"] == "'=sheet.csv"
+    # The workbook holds the data as it is: a text cell, no apostrophe (the CSVs keep theirs).
+    assert summary["sheet"] == "=sheet.csv"
 
 
 def test_xlsx_never_stores_a_formula_and_pins_numbers_as_text(files: ReportFiles) -> None:
@@ -204,12 +159,43 @@ def test_xlsx_never_stores_a_formula_and_pins_numbers_as_text(files: ReportFiles
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
-                    assert not is_formula_like(cell.value), (sheet.title, cell.value)
+                    assert cell.data_type == "s", (sheet.title, cell.coordinate, cell.value)
                 if cell.value == E164:
                     found_e164 = True
-                    assert cell.data_type == "s"
                     assert cell.number_format == "@"
     assert found_e164
+
+
+def test_xlsx_holds_formula_looking_text_as_text_cells_without_an_apostrophe(
+    files: ReportFiles,
+) -> None:
+    book = load_workbook(files.xlsx)
+    names = [row[1] for row in book["results"].iter_rows(min_row=2, values_only=True)]
+    csv_names = [line[1] for line in raw_cells(files.results)[1:]]
+    for hostile in HOSTILE_NAMES:
+        assert hostile.strip() in {str(n).strip() for n in names}, hostile
+        assert "'" + hostile in csv_names  # the CSV keeps its apostrophe
+    assert not any(str(name).startswith("'") for name in names)
+    with zipfile.ZipFile(files.xlsx) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        xml = b"".join(archive.read(name) for name in sheets)
+    assert b"<f>" not in xml  # no formula element anywhere
+    assert b"&apos;=HYPERLINK" not in xml and b"'=HYPERLINK" not in xml
+
+
+def test_xlsx_columns_fit_their_content(files: ReportFiles) -> None:
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+    sheet = load_workbook(files.xlsx)["changes"]
+    header = [cell.value for cell in sheet[1]]
+    widths = {
+        name: sheet.column_dimensions[get_column_letter(index)].width
+        for index, name in enumerate(header, start=1)
+    }
+    # scenario ids are 32 characters, rule names a few; the long "before" texts are capped
+    assert 32 <= widths["scenario_id"] <= 40
+    assert widths["rule"] < widths["scenario_id"]
+    assert widths["before"] <= 61
 
 
 def test_no_credential_reaches_any_report(files: ReportFiles) -> None:
@@ -246,11 +232,12 @@ def test_summary_counts_and_write_rate() -> None:
     assert summary.outcomes["failed_permanent"] == 1
     assert summary.problems == 6
     assert summary.writes == 5 and summary.writes_ok == 2 and summary.rate_limited == 1
+    assert len(summary.failed_write_times) == 2  # the 503 and the 400, not the 429
     assert summary.write_rate_per_min == pytest.approx(6.0)
     assert summary.duration == pytest.approx(61.0)
-    assert summary.tally().startswith("1 updated, 1 planned (not applied), 1 unchanged")
-    by_rule = {r.rule: r for r in summary.by_rule}
-    assert by_rule["number"].scenarios == 5 and by_rule["number"].changes == 4
+    assert summary.tally().startswith(
+        "1 updated, 1 planned (not applied), 1 rolled back, 1 unchanged"
+    )
     assert "api_key" not in summary.to_dict()["metadata"]
 
 
@@ -324,5 +311,31 @@ def test_an_empty_run_still_writes_every_file_with_headers(tmp_path: Path) -> No
     files = write_reports(tmp_path, ReportData(), dry_run=True)
     assert tuple(read_csv(files.results).columns) == RESULTS_COLUMNS
     assert tuple(read_csv(files.changes).columns) == CHANGES_COLUMNS
-    assert list(read_csv(files.failures).columns) == ["scenario_id", "rule", "note"]
+    assert list(read_csv(files.failures).columns) == [
+        "scenario_id",
+        "rule",
+        "note",
+        "outcome",
+        "http_status",
+        "error",
+        "#sheet_row",
+    ]
     assert "no scenarios" in files.html.read_text("utf-8")
+
+
+def test_a_long_sheet_rows_table_keeps_every_row_that_changed_nothing() -> None:
+    from migrate.reports import ReportChange, ReportData, ReportRow, SheetStep
+    from migrate.reports.tables import sheet_rows_frame
+
+    rows, changes = [], []
+    for n in range(2, 12):  # sheet rows 2..11, one scenario each; rows 9 and 11 change nothing
+        sid = f"{n:032X}"
+        rows.append(ReportRow(sid, f"S{n}", "updated", (SheetStep("url", {"find": "a"}, n),)))
+        if n not in (9, 11):
+            changes.append(ReportChange(sid, "script[0]", "request", "a", "b", "url", n))
+    summary = summarise(ReportData({}, rows, changes))
+    frame = sheet_rows_frame(summary, limit=4)
+    assert list(frame["row"]) == [2, 3, 9, 11]
+    assert list(frame["note"])[2:] == ["changed nothing: its rule found nothing to change in "
+                                       "the scenarios it matched"] * 2  # fmt: skip
+    assert len(sheet_rows_frame(summary)) == 10

@@ -9,9 +9,16 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from migrate.journal import JOURNAL_FILE, Journal, in_flight_write, rows_write, state_write
+from migrate.journal import (
+    JOURNAL_FILE,
+    Journal,
+    in_flight_write,
+    replan_write,
+    rows_write,
+    state_write,
+)
 from migrate.reports import report_data_from_journal, report_data_from_run, write_reports
-from migrate.reports.data import REPLAN_STATES
+from migrate.reports.data import ERROR_FILE_STATES
 from migrate.sheet import SheetRow, read_sheet
 from migrate.vocabulary import (
     AttemptKind,
@@ -30,6 +37,7 @@ SHEET = (
     "*,sms-sender,Nordlicht,NordBrand,,,rebrand\n"
     "*,url,,,https://orders.nordlicht-outdoor.example,https://orders.nordbrand.example,\n"
     "*,number,+41793026727,+41793026728,,,\n"
+    "name:Nobody is called this*,sms-text,,,hello,hallo,matches no scenario\n"
 )
 
 
@@ -74,7 +82,7 @@ def build_journal(folder: Path) -> Journal:
     folder.mkdir(parents=True, exist_ok=True)
     sheet = folder / "sheet.csv"
     sheet.write_text(SHEET, encoding="utf-8")
-    steps = read_sheet(sheet)
+    steps = read_sheet(sheet)[:3]  # the selector of the 4th row matched no scenario
     journal = Journal.create(
         folder / JOURNAL_FILE,
         {
@@ -83,7 +91,10 @@ def build_journal(folder: Path) -> Journal:
             "operator": "tester",
             "base_url": "http://127.0.0.1:9",
             "sheet_name": "sheet.csv",
+            "sheet_copy": "sheet.csv",
+            "sheet_sha256": "ab" * 32,
             "created_at": str(T0),
+            "plan_started_at": str(T0),
             "write_rate": "6/60s",
         },
     )
@@ -256,16 +267,62 @@ def test_changes_match_the_journal(run_folder: Path) -> None:
     assert got == expected
 
 
-def test_failures_replan_the_original_rows_with_their_rules(run_folder: Path) -> None:
+def test_failures_list_the_rows_that_changed_each_scenario(run_folder: Path) -> None:
     files = write_reports(run_folder, report_data_from_run(run_folder), dry_run=False)
-    original = read_sheet(run_folder / "sheet.csv")
+    original = {row.row: row for row in read_sheet(run_folder / "sheet.csv")}
     again = read_sheet(files.failures)
     with Journal.open(run_folder / JOURNAL_FILE) as journal:
-        failed = [r.scenario_id for r in journal.rows(REPLAN_STATES, bodies=False)]
-    assert failed == [_id(5), _id(6), _id(7)]
-    assert [(str(r.target), r.rule, r.cells, r.params) for r in again] == [
-        (sid, step.rule, step.cells, step.params) for sid in failed for step in original
+        bad = [r.scenario_id for r in journal.rows(ERROR_FILE_STATES, bodies=False)]
+    assert bad == [_id(3), _id(4), _id(5), _id(6), _id(7), _id(9)]
+    # Every change was made by row 2 (sms-sender); the not-found scenario has no change, so
+    # every row that targeted it is listed.
+    expected_rows = {sid: [2, 3, 4] if sid == _id(4) else [2] for sid in bad}
+    assert [(str(r.target), r.rule, r.cells) for r in again] == [
+        (sid, original[n].rule, original[n].cells) for sid in bad for n in expected_rows[sid]
     ]
+    failures = read_csv(files.failures)
+    assert list(failures["#sheet_row"]) == [str(n) for sid in bad for n in expected_rows[sid]]
+    assert failures["note"].iloc[0] == "rebrand"
+
+
+def test_a_sheet_row_that_changed_nothing_is_named(run_folder: Path) -> None:
+    from migrate.reports import summarise
+    from migrate.reports.data import SheetLine
+
+    data = report_data_from_run(run_folder)
+    assert data.sheet_read
+    assert data.unmatched_sheet_rows == [SheetLine(5, "sms-text", "name:Nobody is called this*")]
+    summary = summarise(data)
+    rows = {r.row: r for r in summary.by_sheet_row}
+    assert sorted(rows) == [2, 3, 4, 5]
+    assert (rows[2].matched, rows[2].changed, rows[2].changes) == (11, 9, 9)
+    assert (rows[3].matched, rows[3].changed) == (11, 0)
+    assert (rows[5].matched, rows[5].changed, rows[5].target) == (
+        0,
+        0,
+        "name:Nobody is called this*",
+    )
+    assert [r.row for r in summary.idle_sheet_rows] == [3, 4, 5]
+    files = write_reports(run_folder, data, dry_run=False)
+    html = files.html.read_text("utf-8")
+    assert '<tr data-sheet-row="5" class="idle">' in html
+    assert "3 sheet rows changed nothing: 3, 4, 5" in html
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    table = list(load_workbook(files.xlsx)["sheet rows"].iter_rows(values_only=True))
+    assert table[0][:4] == ("row", "rule", "target", "scenarios matched")
+    assert table[4][:4] == (5, "sms-text", "name:Nobody is called this*", 0)
+    assert table[4][-1] == "changed nothing: its scenario_id matched no scenario"
+
+
+def test_a_sheet_copy_that_is_not_this_runs_sheet_is_not_read(run_folder: Path) -> None:
+    (run_folder / "sheet.csv").write_text(
+        "scenario_id,rule,new\n*,sms-sender,Other\n", encoding="utf-8"
+    )
+    data = report_data_from_run(run_folder)
+    assert not data.sheet_read and data.unmatched_sheet_rows == []
+    html = write_reports(run_folder, data, dry_run=False).html.read_text("utf-8")
+    assert "could not be read back" in html
 
 
 def test_summary_counts_requests_from_the_journal(run_folder: Path) -> None:
@@ -281,3 +338,71 @@ def test_summary_counts_requests_from_the_journal(run_folder: Path) -> None:
     assert summary.started_at == T0
     assert set(summary.phase_durations) == {"plan", "apply", "rollback"}
     assert summary.outcomes["in_flight"] == 1
+
+
+def test_a_rolled_back_run_shows_its_history_with_times(run_folder: Path) -> None:
+    from migrate.reports.data import HistoryStep
+
+    data = report_data_from_run(run_folder)
+    steps = {(h.event, h.state): h for h in data.history}
+    assert {key: h.scenarios for key, h in steps.items()} == {
+        ("planned", "planned"): 8,
+        ("planned", "unchanged"): 1,
+        ("planned", "invalid"): 1,
+        ("planned", "not_found"): 1,
+        ("applied", "updated"): 3,
+        ("applied", "conflict"): 1,
+        ("applied", "failed"): 2,
+        ("rollback", "rolled_back"): 1,
+        ("rollback", "rollback_conflict"): 1,
+    }
+    assert isinstance(steps[("rollback", "rolled_back")], HistoryStep)
+    assert steps[("applied", "updated")].first_at <= steps[("rollback", "rolled_back")].first_at
+    # Per scenario, only the histories that say more than "planned, applied"
+    assert set(data.histories) == {_id(8), _id(9)}
+    assert [(e.event, e.state) for e in data.histories[_id(8)]] == [
+        ("planned", "planned"),
+        ("applied", "updated"),
+        ("rollback", "rolled_back"),
+    ]
+    html = write_reports(run_folder, data, dry_run=False).html.read_text("utf-8")
+    assert '<section id="history">' in html
+    assert '<tr data-step="rollback" data-state="rolled_back">' in html
+    box = html.split(f'data-scenario-id="{_id(8)}"')[1].split("</details>")[0]
+    assert '<li data-step="rollback" data-state="rolled_back"><time>' in box
+    assert "Changes the run applied, then undone by the rollback:" in box
+
+
+def test_retries_and_replans_are_steps_of_the_history(tmp_path: Path) -> None:
+    journal = Journal.create(tmp_path / JOURNAL_FILE, {"run_id": "retry-run"})
+    rows = [
+        PlannedRow(_id(n), f"S{n}", [], RowState.PLANNED, planned_body=body("x", "y"))
+        for n in (1, 2)
+    ]
+    journal.commit(rows_write(rows))
+    first, second = (r.id for r in journal.rows(bodies=False))
+    journal.commit(in_flight_write(first, None, Operation.APPLY))
+    journal.commit(state_write(first, RowState.FAILED, Operation.APPLY, retryable=True))
+    journal.commit(state_write(second, RowState.CONFLICT, Operation.APPLY))
+    journal.commit(in_flight_write(first, None, Operation.APPLY))  # retry
+    journal.commit(state_write(first, RowState.UPDATED, Operation.APPLY))
+    journal.commit(replan_write(second, rows[1]))  # retry --all
+    journal.commit(in_flight_write(second, None, Operation.APPLY))
+    journal.commit(state_write(second, RowState.UPDATED, Operation.APPLY))
+    data = report_data_from_journal(journal)
+    journal.close()
+    assert [(h.event, h.state, h.scenarios) for h in data.history] == [
+        ("planned", "planned", 2),
+        ("applied", "updated", 1),
+        ("applied", "conflict", 1),
+        ("applied", "failed", 1),
+        ("retried", "updated", 1),
+        ("re-planned", "planned", 1),
+    ]
+    assert [e.event for e in data.histories[_id(1)]] == ["planned", "applied", "retried"]
+    assert [e.event for e in data.histories[_id(2)]] == [
+        "planned",
+        "applied",
+        "re-planned",
+        "applied",
+    ]

@@ -37,7 +37,7 @@ def _id(n: int) -> str:
 
 def sender_steps(row: int) -> tuple[SheetStep, ...]:
     return (
-        SheetStep("sms-sender", {"old": "Nordlicht", "new": "NordBrand"}, row),
+        SheetStep("sms-sender", {"old": "Nordlicht", "new": "NordBrand"}, row, "rebrand", "*"),
         SheetStep(
             "url",
             {
@@ -45,12 +45,13 @@ def sender_steps(row: int) -> tuple[SheetStep, ...]:
                 "replace": "https://orders.nordbrand.example",
             },
             row + 1,
+            target="*",
         ),
     )
 
 
 def number_steps(row: int) -> tuple[SheetStep, ...]:
-    return (SheetStep("number", {"old": E164, "new": E164_NEW}, row),)
+    return (SheetStep("number", {"old": E164, "new": E164_NEW}, row, target="name:*"),)
 
 
 def sample_rows() -> list[ReportRow]:
@@ -129,9 +130,20 @@ def sample_rows() -> list[ReportRow]:
 
 
 def sample_changes() -> list[ReportChange]:
+    """Changes of the updated, conflicted, failed, rolled-back and planned scenarios.
+
+    The conflicted one was changed by its sms-sender row only (row 2, as journaled); the failed
+    permanent one by its url row only, in the shape of an older journal (no sheet row).
+    """
     return [
         ReportChange(
-            _id(1), "script[3].if.then[2]", "sendSms.from", "Nordlicht", "NordBrand", "sms-sender"
+            _id(1),
+            "script[3].if.then[2]",
+            "sendSms.from",
+            "Nordlicht",
+            "NordBrand",
+            "sms-sender",
+            sheet_row=2,
         ),
         ReportChange(
             _id(1),
@@ -145,6 +157,17 @@ def sample_changes() -> list[ReportChange]:
         ReportChange(_id(8), "script[2]", "options.maxCallDuration", -5, None, "number"),
         ReportChange(_id(10), "script[2]", "dial", E164, E164_NEW, "number"),
         ReportChange(_id(10), "", "name", "=1+1", "@SUM(2)", "number"),
+        ReportChange(
+            _id(5), "script[0]", "sendSms.from", "Nordlicht", "NordBrand", "sms-sender", 2
+        ),
+        ReportChange(
+            _id(7),
+            "script[1]",
+            "request",
+            "https://orders.nordlicht-outdoor.example/a",
+            "https://orders.nordbrand.example/a",
+            "url",
+        ),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +68,26 @@ def hide_rows(sheet: Any, *rows: int) -> None:
     """Hide rows as Excel does by hand or with a filter (``<row hidden="1">``)."""
     for row in rows:
         sheet.row_dimensions[row].hidden = True
+
+
+def excel_saved_formula(path: Path) -> None:
+    """A formula cell as Excel saves it: the formula and, next to it, its cached result.
+
+    openpyxl writes no cached result; a reader that returns cached values (calamine does) would
+    take ``NEWBRAND`` for a typed value, which the formula message exists to prevent.
+    """
+    xlsx(["scenario_id", "rule", "new"], ["*", "sms-sender", '=UPPER("newbrand")'])(path)
+    part = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    formula = b'<c r="C2"><f>UPPER("newbrand")</f><v /></c>'
+    assert formula in members[part], members[part]
+    members[part] = members[part].replace(
+        formula, b'<c r="C2" t="str"><f>UPPER("newbrand")</f><v>NEWBRAND</v></c>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
 
 
 @dataclass
@@ -489,6 +510,16 @@ CORPUS = [
         [
             "sheet.xlsx, row 2, column 'new': cell holds a formula ('=UPPER(\"x\")'); formulas are "
             "never evaluated: replace it with its value (copy, then Paste Special → Values)"
+        ],
+        file="sheet.xlsx",
+    ),
+    Case(
+        "xlsx-formula-with-cached-value",
+        excel_saved_formula,
+        [
+            "sheet.xlsx, row 2, column 'new': cell holds a formula ('=UPPER(\"newbrand\")'); "
+            "formulas are never evaluated: replace it with its value (copy, then Paste Special → "
+            "Values)"
         ],
         file="sheet.xlsx",
     ),

@@ -109,7 +109,7 @@ def next_steps(
         )
     elif tally.interrupted:
         lines.append(
-            "interrupted: the journal is consistent; continue with: "
+            f"interrupted: {tally.left} row(s) left, the journal is consistent; continue with: "
             + hints.on_run(command, run, *again)
         )
     elif tally.stopped in ("canary", "limit"):

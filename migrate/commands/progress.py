@@ -10,7 +10,7 @@ import time
 from types import TracebackType
 from typing import IO, Any, Final
 
-from migrate.engine.options import ProgressEvent
+from migrate.engine.options import NOTICE, ProgressEvent
 from migrate.vocabulary import tally_line
 
 #: Seconds between two plain progress lines (no terminal).
@@ -27,6 +27,10 @@ class PlainProgress:
         self._last = time.monotonic()
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.message is not None:
+            self.stream.write(event.message + "\n")
+            self.stream.flush()
+            return
         # a line every few seconds; short runs print none (the tally follows anyway)
         now = time.monotonic()
         key = f"{event.operation}:{event.phase}"
@@ -114,6 +118,11 @@ class RichProgress:
         self._progress.stop()
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.message is not None:
+            from rich.text import Text
+
+            self._progress.console.print(Text(event.message))
+            return
         key = f"{event.operation} ({event.phase})"
         now = time.monotonic()
         if key not in self._tasks:
@@ -131,7 +140,9 @@ class NoProgress:
     """Progress off (``--quiet``, ``--no-progress``)."""
 
     def __call__(self, event: ProgressEvent) -> None:
-        return None
+        if event.message is not None and event.phase == NOTICE:
+            sys.stderr.write(event.message + "\n")
+            sys.stderr.flush()
 
     def __enter__(self) -> NoProgress:
         return self

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from migrate.client import IvrClient
 from migrate.engine.operations import OperationSpec
@@ -36,6 +36,7 @@ from migrate.errors import (
     JournalError,
     NotFound,
     RateLimited,
+    RowDataError,
     ServerError,
     TransportError,
     Unauthorized,
@@ -49,6 +50,9 @@ from migrate.journal import (
 )
 from migrate.vocabulary import AttemptKind, Problem, RowHead, RowState
 from transforms.body import compact_json, fingerprint, writable
+
+#: Rows in a row whose requests got no answer at all before the run stops (the API is down).
+UNREACHABLE_ROWS: Final = 10
 
 
 @dataclass
@@ -70,6 +74,7 @@ class Executor:
     def __init__(
         self,
         journal: Journal,
+        commit: GroupCommit,
         client: IvrClient,
         connection: Connection,
         spec: OperationSpec,
@@ -79,8 +84,9 @@ class Executor:
         total: int,
     ) -> None:
         self.journal = journal
-        self.commit = GroupCommit(journal)
+        self.commit = commit
         self.client = client
+        self.account = connection.account
         self.spec = spec
         self.options = options
         self.stop = stop
@@ -92,6 +98,8 @@ class Executor:
         self.failures = 0
         #: Rows handed back unfinished (``spec.not_sent``), other than paused ones.
         self.unfinished = 0
+        #: Rows in a row that ended on a transport error (no answer at all).
+        self.unreachable = 0
         limit = options.max_failures
         self.failure_threshold = None if limit is None else limit.threshold(total)
         # Reads that guard a PUT happen inside a turn: at most this many rows sit between their
@@ -127,6 +135,7 @@ class Executor:
             )
         )
         self.count(outcome.state)
+        self.note_reachability(error)
         if outcome.paused:
             return
         if outcome.state is self.spec.not_sent:
@@ -139,11 +148,30 @@ class Executor:
                     f"{self.failures} rows failed or conflicted, more than --max-failures {limit}"
                 )
 
+    def note_reachability(self, error: ApiError | None) -> None:
+        """Stop the run when the API could not be reached for many rows in a row."""
+        if not isinstance(error, TransportError):
+            self.unreachable = 0
+            return
+        self.unreachable += 1
+        if self.unreachable >= UNREACHABLE_ROWS:
+            self.stop.request(
+                f"the API could not be reached for {self.unreachable} rows in a row "
+                f"({error.message})"
+            )
+
     def count(self, key: str) -> None:
         self.outcomes[key] = self.outcomes.get(key, 0) + 1
         self.done += 1
         self.progress(
-            ProgressEvent(self.spec.name, "write", self.done, self.total, dict(self.outcomes))
+            ProgressEvent(
+                self.spec.name,
+                "write",
+                self.done,
+                self.total,
+                dict(self.outcomes),
+                account=self.account,
+            )
         )
 
     async def leave_in_flight(self, row: RowHead, error: ApiError | None, text: str) -> None:
@@ -157,6 +185,8 @@ class Executor:
             )
         )
         self.count(RowState.IN_FLIGHT)
+        if error is not None:
+            self.note_reachability(error)
 
     # -- outcomes -------------------------------------------------------------------------------
 
@@ -187,6 +217,43 @@ class Executor:
         return Outcome(self.spec.paused, error=exc, text=text, paused=True)
 
     # -- one row --------------------------------------------------------------------------------
+
+    async def handle(self, row_id: int) -> None:
+        """:meth:`process` one row; an error that escapes it fails that row, not the run.
+
+        What concerns the run as a whole (the journal cannot be written: a full disk) is raised
+        and stops every worker; the journal stays consistent and a rerun continues.
+        """
+        try:
+            await self.process(row_id)
+        except (JournalError, OSError) as exc:
+            if not isinstance(exc, RowDataError):
+                raise
+            await self.fail_row(row_id, exc, "damaged journal row")
+        except Exception as exc:  # a bug or a server answer we could not digest
+            await self.fail_row(row_id, exc, "internal error")
+
+    async def fail_row(self, row_id: int, exc: Exception, what: str) -> None:
+        row = self.journal.head(row_id)
+        text = f"{what}: {type(exc).__name__}: {exc}"[:500]
+        if row.state is RowState.IN_FLIGHT:
+            # a PUT may have been sent: the next run reconciles the row by reading it
+            await self.commit.write(note_write(row.id, None, type(exc).__name__, text))
+            self.count(RowState.IN_FLIGHT)
+            return
+        self.commit.submit(
+            state_write(
+                row.id,
+                self.spec.not_sent,
+                self.spec.operation,
+                retryable=False if self.spec.not_sent is RowState.FAILED else None,
+                error_class=type(exc).__name__,
+                error_text=text,
+            )
+        )
+        self.count(self.spec.not_sent)
+        self.unfinished += 1
+        self.failures += 1
 
     async def read(self, row: RowHead, kind: AttemptKind) -> dict[str, Any]:
         with attempt_context(kind, row.id):
@@ -229,6 +296,10 @@ class Executor:
                 return
             if self.stop.requested and not in_flight:
                 return
+            # decoded before the row goes in flight: a damaged body fails the row, unsent
+            stored = self.journal.body(row.id, self.spec.body_column)
+            if stored is None:
+                raise RowDataError(f"row {row.id} has no {self.spec.body_column}")
             await self.commit.write(
                 in_flight_write(
                     row.id,
@@ -237,14 +308,10 @@ class Executor:
                     found,
                 )
             )
-            await self.write(row, target_fp, base_fp)
+            await self.write(row, writable(stored), target_fp, base_fp)
 
-    async def write(self, row: RowHead, target_fp: str, base_fp: str) -> None:
+    async def write(self, row: RowHead, body: dict[str, Any], target_fp: str, base_fp: str) -> None:
         """PUT the target body of an ``in_flight`` row until it is decided (bounded)."""
-        stored = self.journal.body(row.id, self.spec.body_column)
-        if stored is None:
-            raise JournalError(f"row {row.id} ({row.scenario_id}) has no {self.spec.body_column}")
-        body = writable(stored)
         attempt = 0
         while True:
             attempt += 1

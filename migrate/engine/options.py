@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from migrate.config import (
     DEFAULT_CONCURRENCY,
@@ -33,6 +33,12 @@ class Connection:
     concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = DEFAULT_RETRY
+    #: Take every write's turn in the account's ledger shared by all ivr-migrate processes on
+    #: this machine (``migrate/ledger.py``), at ``ledger_path`` (default: the user's state dir).
+    shared_budget: bool = True
+    ledger_path: Path | None = None
+    #: The account's name in a run over several accounts (``--accounts``); empty for one.
+    account: str = ""
     #: Which account this is, recorded in a run's metadata and checked when the run is
     #: continued: the base URL unless the caller names it otherwise (the embedded sandbox,
     #: whose loopback URL changes at every start).
@@ -45,6 +51,18 @@ class Connection:
             raise ConfigError(f"--concurrency must be at least 1, not {self.concurrency}")
         if self.timeout <= 0:
             raise ConfigError(f"--timeout must be positive, not {self.timeout:g}")
+
+
+Connections = Connection | Sequence[Connection]
+
+
+def as_connections(connections: Connections) -> list[Connection]:
+    """One connection per account of the run (a run over one account has one, named "")."""
+    found = [connections] if isinstance(connections, Connection) else list(connections)
+    names = [c.account for c in found]
+    if not found or len(set(names)) != len(names):
+        raise ConfigError("give one connection per account, each with its own name")
+    return found
 
 
 @dataclass(frozen=True)
@@ -114,13 +132,62 @@ class ProgressEvent:
     #: Outcomes decided so far in this invocation, by state.
     counts: Mapping[str, int]
     message: str | None = None
+    #: The account of a run over several accounts (empty for a run over one).
+    account: str = ""
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
+#: Phases of events that only carry a line to show now: one always shown (``stopping: …``),
+#: one that is progress (``waiting 8 s for the account's write window``).
+NOTICE: Final = "notice"
+WAIT: Final = "wait"
+
+Notice = Callable[[str], None]
+
+
+def notices(
+    progress: ProgressCallback, operation: str, phase: str = NOTICE, account: str = ""
+) -> Notice:
+    """A function that reports one line now, as a :class:`ProgressEvent` with a message."""
+    prefix = f"{account}: " if account else ""
+
+    def notice(text: str) -> None:
+        progress(ProgressEvent(operation, phase, 0, None, {}, prefix + text, account))
+
+    return notice
+
+
 def no_progress(event: ProgressEvent) -> None:
     """The default progress callback: nothing."""
+
+
+@dataclass
+class AccountTally:
+    """One account's part of a run over several accounts."""
+
+    #: Rows of the account per state, after this invocation.
+    counts: Mapping[str, int]
+    #: Outcomes decided by this invocation, by state.
+    this_run: dict[str, int] = field(default_factory=dict)
+    #: Why the account's rows stopped early (its credentials refused, unreachable), or None.
+    stopped: str | None = None
+    puts: int = 0
+    rate_limited: int = 0
+    planned: int = 0
+    eta_seconds: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "counts": dict(self.counts),
+            "this_run": self.this_run,
+            "stopped": self.stopped,
+            "puts": self.puts,
+            "rate_limited": self.rate_limited,
+            "planned_writes": self.planned,
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+        }
 
 
 @dataclass
@@ -146,8 +213,12 @@ class Tally:
     planned: int = 0
     eta_seconds: float | None = None
 
+    #: Rows the operation has still to do (e.g. after an interrupt); the hint says how to go on.
+    left: int = 0
     #: States that make the exit code 1 (the operation's; :data:`PROBLEM_STATES` for plan).
     problems: frozenset[RowState] = PROBLEM_STATES
+    #: A run over several accounts: each account's part, by name (empty for one account).
+    accounts: dict[str, AccountTally] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -171,5 +242,7 @@ class Tally:
             "puts": self.puts,
             "rate_limited": self.rate_limited,
             "planned_writes": self.planned,
+            "left": self.left,
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+            "accounts": {name: part.as_json() for name, part in self.accounts.items()},
         }

@@ -14,19 +14,22 @@ import contextlib
 import getpass
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from migrate import __version__
 from migrate.client import IvrClient
 from migrate.engine.options import (
+    AccountTally,
     Connection,
     ProgressCallback,
     ProgressEvent,
     Tally,
+    as_connections,
     no_progress,
+    notices,
 )
 from migrate.engine.pool import Aborted, Stop, run_pool, signals_stop
 from migrate.engine.runfolder import copy_sheet, create_run_folder, now_iso
@@ -95,13 +98,14 @@ def discard_run_folder(prepared: PreparedRun) -> None:
 
 def plan_run(
     prepared: PreparedRun,
-    connection: Connection,
+    connections: Connection | Sequence[Connection],
     *,
     progress: ProgressCallback = no_progress,
     handle_signals: bool = True,
 ) -> Tally:
-    """Plan a prepared run against the API; returns counts and the ETA of the writes."""
-    return asyncio.run(_plan(prepared, connection, progress, handle_signals))
+    """Plan a prepared run against one account, or several at once; returns counts and the
+    ETA of the writes (the slowest account's)."""
+    return asyncio.run(_plan(prepared, as_connections(connections), progress, handle_signals))
 
 
 def sheet_ref(row: SheetRow) -> SheetRef:
@@ -114,6 +118,7 @@ def sheet_ref(row: SheetRow) -> SheetRef:
         params=_plain(row.params),
         cells=row.cells,
         note=row.note,
+        account=row.account,
     )
 
 
@@ -135,77 +140,182 @@ def _operator() -> str:
         return "unknown"
 
 
+def _metadata(prepared: PreparedRun, connections: Sequence[Connection]) -> dict[str, str]:
+    first = connections[0]
+    meta: dict[str, str] = {
+        Meta.RUN_ID: prepared.run_id,
+        Meta.TOOL_VERSION: __version__,
+        Meta.OPERATOR: _operator(),
+        Meta.BASE_URL: first.base_url,
+        Meta.TARGET: first.target,
+        Meta.SHEET_NAME: prepared.sheet_path.name,
+        Meta.SHEET_COPY: prepared.sheet_copy,
+        Meta.SHEET_SHA256: prepared.sheet_sha256,
+        Meta.CREATED_AT: now_iso(),
+        Meta.PLAN_STARTED_AT: now_iso(),
+        Meta.WRITE_RATE: str(first.write_rate),
+        Meta.READ_RATE: str(first.read_rate),
+        Meta.CONCURRENCY: str(first.concurrency),
+    }
+    if first.account:
+        accounts = {
+            c.account: {"base_url": c.base_url, "target": c.target, "write_rate": str(c.write_rate)}
+            for c in connections
+        }
+        meta[Meta.ACCOUNTS] = json.dumps(accounts)
+    return meta
+
+
+@dataclass
+class _AccountPlan:
+    """One account's part of a plan."""
+
+    connection: Connection
+    stop: Stop
+    stats: AttemptStats = field(default_factory=AttemptStats)
+    planner: _Planner | None = None
+    #: Why the account could not be planned (its credentials refused, unreachable).
+    down: UsageError | None = None
+
+
 async def _plan(
     prepared: PreparedRun,
-    connection: Connection,
+    connections: Sequence[Connection],
     progress: ProgressCallback,
     handle_signals: bool,
 ) -> Tally:
     started = time.monotonic()
     stop = Stop()
     with signals_stop(stop, handle_signals):
-        journal = Journal.create(
-            prepared.run_dir / JOURNAL_FILE,
-            {
-                Meta.RUN_ID: prepared.run_id,
-                Meta.TOOL_VERSION: __version__,
-                Meta.OPERATOR: _operator(),
-                Meta.BASE_URL: connection.base_url,
-                Meta.TARGET: connection.target,
-                Meta.SHEET_NAME: prepared.sheet_path.name,
-                Meta.SHEET_COPY: prepared.sheet_copy,
-                Meta.SHEET_SHA256: prepared.sheet_sha256,
-                Meta.CREATED_AT: now_iso(),
-                Meta.PLAN_STARTED_AT: now_iso(),
-                Meta.WRITE_RATE: str(connection.write_rate),
-                Meta.READ_RATE: str(connection.read_rate),
-                Meta.CONCURRENCY: str(connection.concurrency),
-            },
-        )
+        journal = Journal.create(prepared.run_dir / JOURNAL_FILE, _metadata(prepared, connections))
         try:
             journal.lock(str(Operation.PLAN))
-            stats = AttemptStats()
-            async with open_client(connection, journal, Operation.PLAN, stats) as client:
-                try:
-                    await check_connection(client, connection.base_url)
-                except UsageError:
+            notice = notices(progress, Operation.PLAN)
+            stop.on_first_signal = lambda: notice(
+                "stopping: no new read; the plan so far is kept but cannot be applied"
+            )
+            parts = [_AccountPlan(connection, stop.child()) for connection in connections]
+            commit = GroupCommit(journal)
+            try:
+                results = await asyncio.gather(
+                    *(_plan_account(prepared, journal, commit, part, progress) for part in parts),
+                    return_exceptions=True,
+                )
+            finally:
+                await commit.finish()
+            errors = [r for r in results if isinstance(r, BaseException)]
+            down = [part.down for part in parts if part.down is not None]
+            if errors or len(down) == len(parts):
+                error = errors[0] if errors else down[0]
+                if isinstance(error, UsageError):
                     journal.close()
                     discard_run_folder(prepared)
-                    raise
-                refs = [sheet_ref(row) for row in prepared.rows]
-                targets = await _expand_targets(client, prepared.rows, stop, progress)
-                planner = _Planner(journal, client, refs, targets, stop, progress)
-                try:
-                    if not stop.requested:
-                        await run_pool(
-                            planner.items(),
-                            planner.plan_one,
-                            concurrency=connection.concurrency,
-                            stop=stop,
-                        )
-                    await planner.flush(final=True)
-                finally:
-                    await planner.commit.drain()
-                    planner.commit.close()
+                raise error
             if not stop.requested:
                 journal.set_metadata({Meta.PLAN_FINISHED_AT: now_iso()})
-            counts = journal.counts()
-            planned = counts[RowState.PLANNED]
-            return Tally(
-                operation=str(Operation.PLAN),
-                run_dir=prepared.run_dir,
-                run_id=prepared.run_id,
-                counts=counts,
-                this_run=dict(planner.outcomes),
-                interrupted=stop.interrupted,
-                stopped=stop.reason,
-                elapsed=time.monotonic() - started,
-                rate_limited=stats.rate_limited,
-                planned=planned,
-                eta_seconds=planned * connection.write_rate.interval,
-            )
+            return _plan_tally(prepared, journal, parts, stop, started)
         finally:
             journal.close()
+
+
+async def _plan_account(
+    prepared: PreparedRun,
+    journal: Journal,
+    commit: GroupCommit,
+    part: _AccountPlan,
+    progress: ProgressCallback,
+) -> None:
+    connection, stop = part.connection, part.stop
+    rows = [row for row in prepared.rows if row.account == connection.account]
+    refs = [sheet_ref(row) for row in rows]
+    async with open_client(
+        connection, journal, Operation.PLAN, part.stats, stop, progress
+    ) as client:
+        try:
+            await check_connection(client, connection.base_url)
+        except UsageError as exc:
+            if not connection.account:
+                raise
+            # one account's refused key or unreachable host: its rows fail, the others go on
+            part.down = exc
+            stop.request(str(exc))
+            commit.submit(rows_write(_unreachable_rows(connection.account, rows, refs, exc)))
+            return
+        targets = await _expand_targets(client, rows, stop, progress)
+        planner = _Planner(
+            journal, commit, client, connection.account, refs, targets, stop, progress
+        )
+        part.planner = planner
+        if not stop.requested:
+            await run_pool(
+                planner.items(), planner.plan_one, concurrency=connection.concurrency, stop=stop
+            )
+        await planner.flush(final=True)
+
+
+def _unreachable_rows(
+    account: str, rows: Sequence[SheetRow], refs: Sequence[SheetRef], exc: UsageError
+) -> list[PlannedRow]:
+    """The id targets of an account whose connection check failed: failed, retryable."""
+    found: dict[str, PlannedRow] = {}
+    for row, ref in zip(rows, refs, strict=True):
+        if row.target.kind != "id":
+            continue
+        planned = found.setdefault(
+            row.target.value,
+            PlannedRow(row.target.value, None, [], RowState.FAILED, account=account),
+        )
+        planned.sheet_refs.append(ref)
+        planned.retryable = True
+        planned.error_class = type(exc).__name__
+        planned.error_text = str(exc)
+    return list(found.values())
+
+
+def _plan_tally(
+    prepared: PreparedRun,
+    journal: Journal,
+    parts: Sequence[_AccountPlan],
+    stop: Stop,
+    started: float,
+) -> Tally:
+    counts = journal.counts()
+    multi = any(part.connection.account for part in parts)
+    tally = Tally(
+        operation=str(Operation.PLAN),
+        run_dir=prepared.run_dir,
+        run_id=prepared.run_id,
+        counts=counts,
+        interrupted=stop.interrupted,
+        stopped=stop.reason,
+        elapsed=time.monotonic() - started,
+        rate_limited=sum(part.stats.rate_limited for part in parts),
+        planned=counts[RowState.PLANNED],
+    )
+    etas = []
+    for part in parts:
+        outcomes = dict(part.planner.outcomes) if part.planner else {}
+        for key, count in outcomes.items():
+            tally.this_run[key] = tally.this_run.get(key, 0) + count
+        account_counts = journal.counts(part.connection.account)
+        planned = account_counts[RowState.PLANNED]
+        eta = planned * part.connection.write_rate.interval
+        etas.append(eta)
+        if multi:
+            tally.accounts[part.connection.account] = AccountTally(
+                counts=account_counts,
+                this_run=outcomes,
+                stopped=part.stop.reason,
+                rate_limited=part.stats.rate_limited,
+                planned=planned,
+                eta_seconds=eta,
+            )
+    # the accounts are written at once, each within its own window: the slowest one decides
+    tally.eta_seconds = max(etas, default=0.0)
+    reasons = [f"{p.connection.account}: {p.stop.reason}" for p in parts if p.stop.reason]
+    if multi and reasons and stop.reason is None:
+        tally.stopped = "; ".join(reasons)
+    return tally
 
 
 @dataclass
@@ -335,15 +445,18 @@ class _Planner:
     def __init__(
         self,
         journal: Journal,
+        commit: GroupCommit,
         client: IvrClient,
+        account: str,
         refs: list[SheetRef],
         targets: list[_Target],
         stop: Stop,
         progress: ProgressCallback,
     ) -> None:
         self.journal = journal
-        self.commit = GroupCommit(journal)
+        self.commit = commit
         self.client = client
+        self.account = account
         self.refs = refs
         self.targets = targets
         self.stop = stop
@@ -369,13 +482,27 @@ class _Planner:
         except ApiError as exc:
             row = failed_read(target.scenario_id, target.name, refs, exc)
         else:
-            row = build_plan(target.scenario_id, body, refs)
+            try:
+                row = build_plan(target.scenario_id, body, refs)
+            except Exception as exc:  # a body we could not digest fails its row, not the plan
+                row = PlannedRow(target.scenario_id, target.name, refs, RowState.FAILED)
+                row.retryable = False
+                row.error_class = type(exc).__name__
+                row.error_text = f"internal error on this scenario: {exc!r}"[:500]
+        row.account = self.account
         self._ready[index] = row
         self.outcomes[str(row.state)] = self.outcomes.get(str(row.state), 0) + 1
         self.done += 1
         await self.flush()
         self.progress(
-            ProgressEvent(Operation.PLAN, "read", self.done, len(self.targets), dict(self.outcomes))
+            ProgressEvent(
+                Operation.PLAN,
+                "read",
+                self.done,
+                len(self.targets),
+                dict(self.outcomes),
+                account=self.account,
+            )
         )
 
     async def flush(self, *, final: bool = False) -> None:

@@ -1,9 +1,14 @@
 """A fixed pool of workers over a queue, and the stop signals they obey.
 
-One :class:`Stop` per invocation. The first SIGINT/SIGTERM (or a safety rail) sets ``stop``:
-workers take no new row, requests already started finish or time out. A second signal sets
-``abort``: requests still waiting are cancelled; their rows stay ``in_flight`` with their
-pre-image committed, which the next ``apply`` reconciles.
+One :class:`Stop` per invocation. The first SIGINT/SIGTERM (or a safety rail) sets ``stop``: no
+request of any kind starts after it (the client checks the same event before each request and
+gives up a turn it is waiting for), reads in flight are cancelled, writes in flight finish or
+time out. A second signal sets ``abort``: requests still running under :meth:`Stop.guard` are
+cancelled; their rows stay ``in_flight`` with their pre-image committed, and the next run
+reconciles them.
+
+The pool never waits on a queue nobody reads: a worker that fails cancels the feeder and the
+other workers, and the failure is raised to the caller at once.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ import asyncio
 import signal
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
+
+from migrate.errors import Stopped
 
 T = TypeVar("T")
 
 
 class Aborted(Exception):
-    """A request was cancelled by a second interrupt."""
+    """A request was cancelled by a second interrupt, or never started because of the first."""
 
 
 class Stop:
@@ -30,7 +37,25 @@ class Stop:
         self.abort = asyncio.Event()
         self.signal: int | None = None
         self.reason: str | None = None
+        #: Called once, at the first signal (the engine says what it waits for).
+        self.on_first_signal: Callable[[], None] | None = None
+        #: Called once, when the run starts stopping for any reason (the client stops).
+        self.on_stop: Callable[[], None] | None = None
         self._guarded: set[asyncio.Future[Any]] = set()
+        self._children: list[Stop] = []
+        self._parent: Stop | None = None
+
+    def child(self) -> Stop:
+        """A stop for one part of the run (one account): it stops when this one does, and can
+        stop alone (its credentials refused) without stopping the others."""
+        child = Stop()
+        child._parent = self
+        self._children.append(child)
+        if self.abort.is_set():
+            child.abort_requests()
+        elif self.requested:
+            child._set()
+        return child
 
     @property
     def requested(self) -> bool:
@@ -38,25 +63,42 @@ class Stop:
 
     @property
     def interrupted(self) -> bool:
+        if self._parent is not None:
+            return self._parent.interrupted
         return self.signal is not None
 
     def request(self, reason: str) -> None:
         """Stop taking rows (a safety rail); the first reason wins."""
         if self.reason is None:
             self.reason = reason
+        self._set()
+
+    def _set(self) -> None:
+        if self.stop.is_set():
+            return
         self.stop.set()
+        if self.on_stop is not None:
+            self.on_stop()
+        for child in self._children:
+            child._set()
 
     def on_signal(self, signum: int) -> None:
         if self.signal is not None:
             self.abort_requests()
+            return
         self.signal = signum
-        self.stop.set()
+        self._set()
+        if self.on_first_signal is not None:
+            self.on_first_signal()
 
     def abort_requests(self) -> None:
         """Cancel every request still running under :meth:`guard`."""
         self.abort.set()
+        self._set()
         for task in list(self._guarded):
             task.cancel()
+        for child in self._children:
+            child.abort_requests()
 
     async def guard(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` unless a second interrupt cancels it (then raise :class:`Aborted`)."""
@@ -67,6 +109,8 @@ class Stop:
         self._guarded.add(task)
         try:
             return await task
+        except Stopped:
+            raise Aborted from None
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self.abort.is_set() and not (current and current.cancelling()):
@@ -109,39 +153,42 @@ async def run_pool(
 ) -> None:
     """Feed ``items`` to ``concurrency`` workers until exhausted or stopped.
 
-    ``handle`` deals with its own row's failures; anything it raises is a bug or a journal that
-    cannot be written, which stops every worker and is raised here.
+    ``handle`` deals with its own row's failures; anything it raises concerns the run as a
+    whole (a journal that cannot be written): every worker stops and it is raised here.
     """
     queue: asyncio.Queue[T] = asyncio.Queue(maxsize=concurrency)
-    finished = object()
 
     async def feed() -> None:
-        try:
-            async for item in items:
-                if stop.requested:
-                    break
-                await queue.put(item)
-        finally:
-            for _ in range(concurrency):
-                await queue.put(finished)  # type: ignore[arg-type]
+        async for item in items:
+            if stop.requested:
+                return
+            await queue.put(item)
 
     async def work() -> None:
         while True:
             item = await queue.get()
-            if item is finished:
-                return
-            if stop.requested:
-                continue
-            await handle(item)
+            try:
+                if not stop.requested:
+                    await handle(item)
+            finally:
+                queue.task_done()
 
-    tasks = [asyncio.create_task(feed())]
-    tasks += [asyncio.create_task(work()) for _ in range(concurrency)]
-    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    failure = next((t.exception() for t in done if t.exception() is not None), None)
-    if failure is not None:
-        stop.request("internal error")
-        stop.abort_requests()
-        for task in pending:
+    async def feed_then_drain() -> None:
+        await feed()
+        await queue.join()
+
+    workers = [asyncio.create_task(work()) for _ in range(concurrency)]
+    feeder = asyncio.create_task(feed_then_drain())
+    try:
+        # Workers only ever end by raising; the feeder ends when every item was handled.
+        done, _ = await asyncio.wait([feeder, *workers], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not feeder or task.exception() is not None:
+                stop.request("internal error")
+                raise task.exception() or RuntimeError("a worker ended without an error")
+    finally:
+        for task in (feeder, *workers):
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        raise failure
+        for task in (feeder, *workers):
+            with suppress(asyncio.CancelledError, Exception):
+                await task

@@ -14,16 +14,19 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from migrate.client import Attempt, IvrClient
-from migrate.engine.options import Connection
+from migrate.engine.options import WAIT, Connection, ProgressCallback, notices
+from migrate.engine.pool import Stop
 from migrate.errors import (
     ConfigError,
     Forbidden,
     RateLimited,
     ServerError,
+    Stopped,
     TransportError,
     Unauthorized,
 )
 from migrate.journal import Journal
+from migrate.ledger import AccountLedger
 from migrate.vocabulary import AttemptKind, Operation
 
 _KIND: ContextVar[AttemptKind | None] = ContextVar("ivr_migrate_attempt_kind", default=None)
@@ -52,9 +55,18 @@ class AttemptStats:
 
 @asynccontextmanager
 async def open_client(
-    connection: Connection, journal: Journal, operation: Operation, stats: AttemptStats
+    connection: Connection,
+    journal: Journal,
+    operation: Operation,
+    stats: AttemptStats,
+    stop: Stop,
+    progress: ProgressCallback,
 ) -> AsyncIterator[IvrClient]:
-    """An :class:`IvrClient` whose every attempt lands in the journal."""
+    """An :class:`IvrClient` whose every attempt lands in the journal.
+
+    Its writes take their turn in the account's shared ledger (every ivr-migrate process on
+    this machine writing to the account counts); when the run stops, it starts no request.
+    """
 
     def on_attempt(attempt: Attempt) -> None:
         if attempt.method == "PUT":
@@ -75,23 +87,38 @@ async def open_client(
             duration=attempt.duration,
             status=attempt.status,
             error_class=attempt.error_class,
+            account=connection.account,
         )
 
-    async with _client(connection, on_attempt=on_attempt) as client:
-        yield client
+    waiting = notices(progress, operation, WAIT, connection.account)
 
+    def on_wait(seconds: float) -> None:
+        waiting(f"waiting {seconds:.0f} s for the account's write window")
 
-def _client(connection: Connection, **kwargs: object) -> IvrClient:
-    return IvrClient(
-        connection.base_url,
-        connection.credentials,
-        timeout=connection.timeout,
-        connections=connection.concurrency,
-        read_rate=connection.read_rate,
-        write_rate=connection.write_rate,
-        retry=connection.retry,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    ledger = None
+    if connection.shared_budget:
+        ledger = AccountLedger.open(
+            connection.base_url, connection.credentials, path=connection.ledger_path,
+            on_wait=on_wait,
+        )  # fmt: skip
+    try:
+        client = IvrClient(
+            connection.base_url,
+            connection.credentials,
+            timeout=connection.timeout,
+            connections=connection.concurrency,
+            read_rate=connection.read_rate,
+            write_rate=connection.write_rate,
+            retry=connection.retry,
+            on_attempt=on_attempt,
+            ledger=ledger,
+        )
+        stop.on_stop = client.stop
+        async with client:
+            yield client
+    finally:
+        if ledger is not None:
+            ledger.close()
 
 
 async def check_connection(client: IvrClient, base_url: str) -> None:
@@ -119,3 +146,5 @@ async def check_connection(client: IvrClient, base_url: str) -> None:
                 if attempt >= policy.max_attempts:
                     raise
                 await asyncio.sleep(policy.delay_for(exc, attempt))
+            except Stopped:
+                return

@@ -96,6 +96,13 @@ class GroupCommit:
             for write in writes:
                 write(self._db)
 
+    async def finish(self) -> None:
+        """:meth:`drain`, then :meth:`close` whatever happened; a failure is raised after."""
+        try:
+            await self.drain()
+        finally:
+            self.close()
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self._db.close()

@@ -5,7 +5,8 @@ JSON text. The tables (``docs/ARCHITECTURE.md`` shows how to query them with ``s
 
     run(key TEXT PRIMARY KEY, value TEXT)        -- metadata: migrate.vocabulary.Meta
     rows(id INTEGER PRIMARY KEY,                 -- plan order
-         scenario_id, name, sheet_rows (JSON list of SheetRef), rules (comma separated),
+         account ('' for a run over one account), scenario_id (unique per account), name,
+         sheet_rows (JSON list of SheetRef), rules (comma separated),
          state, retryable (NULL unless failed), operation (last one that touched the row),
          read_body, read_fingerprint, read_update_time,     -- what plan read
          planned_body, planned_fingerprint,                 -- what apply writes
@@ -15,7 +16,7 @@ JSON text. The tables (``docs/ARCHITECTURE.md`` shows how to query them with ``s
          validation_errors, warnings (JSON lists of {path, message}),
          http_status, error_class, error_text,              -- the last outcome
          attempts, planned_at, in_flight_at, finished_at)
-    attempts(id, row_id, scenario_id, operation, kind, method, path, started_at, duration,
+    attempts(id, row_id, account, scenario_id, operation, kind, method, path, started_at, duration,
              status, error_class)                          -- every HTTP exchange
     transitions(id, row_id, time, operation, from_state, to_state)   -- every state change
 """
@@ -38,13 +39,14 @@ from migrate.vocabulary import (
     Transition,
 )
 
-SCHEMA_VERSION: Final = "2"
+SCHEMA_VERSION: Final = "3"
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows (
     id INTEGER PRIMARY KEY,
-    scenario_id TEXT NOT NULL UNIQUE,
+    account TEXT NOT NULL DEFAULT '',
+    scenario_id TEXT NOT NULL,
     name TEXT,
     sheet_rows TEXT NOT NULL,
     rules TEXT NOT NULL,
@@ -69,12 +71,14 @@ CREATE TABLE IF NOT EXISTS rows (
     attempts INTEGER NOT NULL DEFAULT 0,
     planned_at REAL,
     in_flight_at REAL,
-    finished_at REAL
+    finished_at REAL,
+    UNIQUE (account, scenario_id)
 );
 CREATE INDEX IF NOT EXISTS rows_state ON rows (state, id);
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY,
     row_id INTEGER,
+    account TEXT NOT NULL DEFAULT '',
     scenario_id TEXT,
     operation TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -140,6 +144,7 @@ _FIELD_NAMES: Final = {"sheet_rows": "sheet_refs"}
 
 ROW_COLUMNS: Final = (
     "id",
+    "account",
     "scenario_id",
     "name",
     "sheet_rows",
@@ -180,6 +185,7 @@ def decode_row(columns: tuple[str, ...], raw: tuple[Any, ...]) -> RowRecord:
 
 HEAD_COLUMNS: Final = (
     "id",
+    "account",
     "scenario_id",
     "state",
     "operation",
@@ -209,6 +215,7 @@ ATTEMPT_COLUMNS: Final = (
     "duration",
     "status",
     "error_class",
+    "account",
 )
 
 

@@ -14,14 +14,15 @@ it (WAL), or read-only, e.g. an archived run on a read-only filesystem.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from migrate.errors import JournalError
-from migrate.journal.runlock import RunLock
+from migrate.errors import JournalError, RowDataError
+from migrate.journal.runlock import Holder, RunLock
 from migrate.journal.schema import (
     ATTEMPT_COLUMNS,
     BODY_COLUMNS,
@@ -143,13 +144,19 @@ class Journal:
         self._lock = RunLock.acquire(self.path.parent, command)
         return self._lock
 
+    @property
+    def lock_taken_over(self) -> Holder | None:
+        """The holder named in a lock left behind by a process that did not release it."""
+        return None if self._lock is None else self._lock.previous
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
             if not self.read_only:
-                self.flush()
+                with contextlib.suppress(JournalError):  # the error was reported where it arose
+                    self.flush()
         finally:
             self._db.close()
             if self._lock is not None:
@@ -187,6 +194,7 @@ class Journal:
         duration: float,
         status: int | None,
         error_class: str | None,
+        account: str = "",
     ) -> None:
         """Buffer one attempt; it is written with the next transaction or :meth:`flush`."""
         self._pending_attempts.append(
@@ -201,6 +209,7 @@ class Journal:
                 duration,
                 status,
                 error_class,
+                account,
             )
         )
         if len(self._pending_attempts) >= _ATTEMPT_BUFFER:
@@ -221,13 +230,23 @@ class Journal:
     def metadata(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT key, value FROM run ORDER BY key").fetchall())
 
-    def counts(self) -> dict[str, int]:
-        """Rows per state (keyed by :class:`RowState`); every state is present, zero or more."""
-        found = dict(self._db.execute("SELECT state, COUNT(*) FROM rows GROUP BY state"))
+    def counts(self, account: str | None = None) -> dict[str, int]:
+        """Rows per state (keyed by :class:`RowState`); every state is present, zero or more.
+
+        ``account``: that account's rows only."""
+        where, args = ("", ()) if account is None else (" WHERE account = ?", (account,))
+        found = dict(
+            self._db.execute(f"SELECT state, COUNT(*) FROM rows{where} GROUP BY state", args)
+        )
         return {state: int(found.get(str(state), 0)) for state in RowState}
 
     def total(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0])
+
+    def accounts(self) -> list[str]:
+        """The accounts the run's rows belong to, in plan order ([""] for a one-account run)."""
+        found = self._db.execute("SELECT account, MIN(id) FROM rows GROUP BY account ORDER BY 2")
+        return [str(raw[0]) for raw in found]
 
     def rows(
         self,
@@ -237,8 +256,9 @@ class Journal:
         after_id: int = 0,
         limit: int | None = None,
         retryable: bool | None = None,
+        account: str | None = None,
     ) -> Iterator[RowRecord]:
-        """Rows in plan order, optionally only those in ``states``; pages through the table."""
+        """Rows in plan order, optionally only those in ``states`` (of ``account``)."""
         wanted = None if states is None else [str(s) for s in states]
         columns = ROW_COLUMNS_WITH_BODIES if bodies else ROW_COLUMNS
         listed = ", ".join(columns)
@@ -253,6 +273,9 @@ class Journal:
             if retryable is not None:
                 sql += " AND retryable = ?"
                 args.append(int(retryable))
+            if account is not None:
+                sql += " AND account = ?"
+                args.append(account)
             batch = self._db.execute(sql + " ORDER BY id LIMIT ?", [*args, size]).fetchall()
             for raw in batch:
                 yield decode_row(columns, raw)
@@ -280,12 +303,10 @@ class Journal:
             raise JournalError(f"no row {row_id} in {self.path}")
         try:
             found = loads(raw[0])
-        except ValueError as exc:
-            raise JournalError(
-                f"row {row_id} of {self.path} has a damaged {which} (not JSON: {exc})"
-            ) from None
+        except (ValueError, RecursionError) as exc:
+            raise RowDataError(f"row {row_id} has a damaged {which} (not JSON: {exc})") from None
         if found is not None and not isinstance(found, dict):
-            raise JournalError(f"row {row_id} of {self.path} has a damaged {which} (not an object)")
+            raise RowDataError(f"row {row_id} has a damaged {which} (not a JSON object)")
         return found
 
     def head(self, row_id: int) -> RowHead:
@@ -298,10 +319,17 @@ class Journal:
         return decode_head(raw)
 
     def _selection(
-        self, state: RowState, retryable: bool | None, operation: Operation | None
+        self,
+        state: RowState,
+        retryable: bool | None,
+        operation: Operation | None,
+        account: str | None,
     ) -> tuple[str, list[Any]]:
         sql = "state = ?"
         args: list[Any] = [str(state)]
+        if account is not None:
+            sql += " AND account = ?"
+            args.append(account)
         if retryable is not None:
             sql += " AND retryable = ?"
             args.append(int(retryable))
@@ -316,11 +344,12 @@ class Journal:
         *,
         retryable: bool | None = None,
         operation: Operation | None = None,
+        account: str | None = None,
     ) -> int:
         """Rows in ``states`` (with that ``retryable``; ``in_flight`` ones of ``operation``)."""
         total = 0
         for state in states:
-            where, args = self._selection(state, retryable, operation)
+            where, args = self._selection(state, retryable, operation, account)
             found = self._db.execute(f"SELECT COUNT(*) FROM rows WHERE {where}", args)
             total += int(found.fetchone()[0])
         return total
@@ -333,9 +362,10 @@ class Journal:
         operation: Operation | None = None,
         after_id: int = 0,
         limit: int = _PAGE,
+        account: str | None = None,
     ) -> list[int]:
         """Ids of rows in ``state`` after ``after_id``, in plan order, without decoding them."""
-        where, args = self._selection(state, retryable, operation)
+        where, args = self._selection(state, retryable, operation, account)
         found = self._db.execute(
             f"SELECT id FROM rows WHERE {where} AND id > ? ORDER BY id LIMIT ?",
             [*args, after_id, limit],

@@ -25,7 +25,7 @@ AttemptValues = tuple[Any, ...]
 
 ATTEMPT_INSERT = (
     "INSERT INTO attempts (row_id, scenario_id, operation, kind, method, path, "
-    "started_at, duration, status, error_class) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "started_at, duration, status, error_class, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -93,6 +93,7 @@ def rows_write(rows: Sequence[PlannedRow]) -> Write:
     now = time.time()
     values = [
         (
+            row.account,
             row.scenario_id,
             compact_json([ref.to_json() for ref in row.sheet_refs]),
             ",".join(row.rules),
@@ -107,11 +108,11 @@ def rows_write(rows: Sequence[PlannedRow]) -> Write:
             return
         last = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM rows").fetchone()[0])
         db.executemany(
-            "INSERT INTO rows (scenario_id, sheet_rows, rules, name, state, retryable, "
+            "INSERT INTO rows (account, scenario_id, sheet_rows, rules, name, state, retryable, "
             "read_body, read_fingerprint, read_update_time, planned_body, planned_fingerprint, "
             "changes, change_count, validation_errors, warnings, http_status, error_class, "
             "error_text, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?)",
+            "?, ?, ?)",
             values,
         )
         db.execute(
@@ -121,8 +122,9 @@ def rows_write(rows: Sequence[PlannedRow]) -> Write:
         )
         db.execute(
             "UPDATE attempts SET row_id = (SELECT r.id FROM rows r "
-            "WHERE r.scenario_id = attempts.scenario_id) WHERE row_id IS NULL "
-            "AND kind != ? AND scenario_id IN (SELECT scenario_id FROM rows WHERE id > ?)",
+            "WHERE r.scenario_id = attempts.scenario_id AND r.account = attempts.account) "
+            "WHERE row_id IS NULL AND kind != ? AND EXISTS (SELECT 1 FROM rows r WHERE r.id > ? "
+            "AND r.scenario_id = attempts.scenario_id AND r.account = attempts.account)",
             (str(AttemptKind.SEARCH), last),
         )
         db.execute(

@@ -18,6 +18,7 @@ from migrate.vocabulary import (
     PROBLEM_OUTCOMES,
     PROBLEM_STATES,
     STATE_ORDER,
+    HistoryStepKind,
     Outcome,
     RowState,
     outcome_of,
@@ -41,10 +42,10 @@ FAILED: Final = RowState.FAILED
 ROLLED_BACK: Final = RowState.ROLLED_BACK
 ROLLBACK_CONFLICT: Final = RowState.ROLLBACK_CONFLICT
 
-#: States whose rows go to failures.csv: re-planning their original sheet rows is the fix.
-#: ``invalid`` and ``not_found`` are left out (the same rows would fail the same way), and so is
-#: ``rollback_conflict`` (re-planning would re-apply the migration the operator wanted undone).
-REPLAN_STATES: Final = frozenset({FAILED, CONFLICT})
+#: States whose rows go to failures.csv, the run's error file (DESIGN §8): every row that did
+#: not end well. What feeding each back to ``check``/``run`` means is in
+#: :func:`migrate.reports.tables.failures_frame`.
+ERROR_FILE_STATES: Final = frozenset({FAILED, CONFLICT, NOT_FOUND, INVALID, ROLLBACK_CONFLICT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,20 @@ class SheetStep:
     rule: str
     params: Mapping[str, str] = field(default_factory=dict)
     sheet_row: int | None = None
+    #: The row's ``note`` cell, as written.
+    note: str = ""
+    #: The row's ``scenario_id`` cell as written (an id, ``*`` or ``name:GLOB``); "" if unknown.
+    target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLine:
+    """One row of the run's sheet, whether or not it matched a scenario."""
+
+    row: int
+    rule: str
+    #: The ``scenario_id`` cell as written: an id, ``*`` or ``name:GLOB``.
+    target: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +114,8 @@ class ReportChange:
     before: Any
     after: Any
     rule: str
+    #: The sheet row whose rule made the change; None in journals written before it was kept.
+    sheet_row: int | None = None
 
     @property
     def path(self) -> str:
@@ -119,6 +136,37 @@ class ReportAttempt:
     duration: float
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One step in a scenario's history: planned, applied, retried, re-planned, rolled back."""
+
+    time: float
+    #: One of the ``EVENT_*`` names below.
+    event: str
+    #: The state the step left the row in.
+    state: str
+
+
+EVENT_PLANNED: Final = HistoryStepKind.PLANNED
+EVENT_APPLIED: Final = HistoryStepKind.APPLIED
+EVENT_RETRIED: Final = HistoryStepKind.RETRIED
+EVENT_REPLANNED: Final = HistoryStepKind.REPLANNED
+EVENT_ROLLBACK: Final = HistoryStepKind.ROLLBACK
+#: Display order of events.
+EVENT_ORDER: Final = tuple(HistoryStepKind)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryStep:
+    """How many scenarios one kind of step left in one state, and when (a run-level tally)."""
+
+    event: str
+    state: str
+    scenarios: int
+    first_at: float
+    last_at: float
+
+
 @dataclass
 class ReportData:
     """Everything a report shows about one run.
@@ -133,6 +181,16 @@ class ReportData:
     rows: list[ReportRow] = field(default_factory=list)
     changes: list[ReportChange] = field(default_factory=list)
     attempts: list[ReportAttempt] = field(default_factory=list)
+    #: Rows of the run's sheet that matched no scenario (a selector that found nothing): they
+    #: are in no journal row, so they are read from the sheet copy in the run folder.
+    unmatched_sheet_rows: list[SheetLine] = field(default_factory=list)
+    #: False when the sheet copy could not be read back: rows that matched nothing are unknown.
+    sheet_read: bool = True
+    #: The run's history as a tally of steps (from the journal's transitions).
+    history: list[HistoryStep] = field(default_factory=list)
+    #: Per scenario id, its steps, for the scenarios whose history says more than planned and
+    #: applied once (a retry, a re-plan, a rollback); the report shows them next to the diff.
+    histories: dict[str, tuple[HistoryEvent, ...]] = field(default_factory=dict)
 
 
 _SECRET_WORDS: Final = ("key", "secret", "password", "passwd", "token", "authori", "credential")
@@ -154,3 +212,7 @@ FAILED_PERMANENT: Final = Outcome.FAILED_PERMANENT
 def sort_key(outcome: str) -> tuple[int, str]:
     """Order outcomes as the vocabulary's display order, unknown ones last by name."""
     return outcome_sort_key(outcome)
+
+
+#: Scenarios report.html lists per outcome; results.csv and changes.csv have them all.
+MAX_SCENARIOS_PER_OUTCOME: Final = 500

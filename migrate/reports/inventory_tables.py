@@ -1,7 +1,9 @@
 """The inventory's files: pandas tables, CSVs, inventory.xlsx and the starter rules sheet.
 
-Every value comes from the account and goes through :func:`migrate.reports.safety.cell`
-(truncated, formula-neutralised). Cells listing scenarios are capped (an Excel cell holds at most
+Every value comes from the account and goes through :func:`migrate.reports.safety.text` (cut
+when long); the CSV writer neutralises formula-looking cells and the workbook stores text cells.
+A missing value is an empty cell, never a placeholder such as ``-`` (which a CSV would then
+have to prefix as ``'-``). Cells listing scenarios are capped (an Excel cell holds at most
 32,767 characters); inventory-uses.csv has one row per use and is never capped.
 """
 
@@ -14,7 +16,7 @@ from typing import Any, Final
 import pandas as pd
 
 from migrate.inventory import CATEGORIES, HOSTS, SENDERS, VOICES, Inventory, Usage
-from migrate.reports.safety import cell
+from migrate.reports.safety import text
 from migrate.reports.write import atomic_write, write_csv
 from migrate.reports.xlsx import write_workbook
 
@@ -25,6 +27,10 @@ STARTER_CSV: Final = "starter-rules.csv"
 #: Scenario ids and names listed in one cell; the rest are counted and are in inventory-uses.csv.
 MAX_LISTED: Final = 50
 STARTER_COLUMNS: Final = ("#todo", "scenario_id", "rule", "old", "new", "find", "replace", "note")
+#: How :func:`migrate.inventory.voice_key` writes a missing part of a voice.
+MISSING_PART: Final = "-"
+#: How a missing part of a voice reads in the ``value`` column (the part columns stay empty).
+MISSING_LABEL: Final = "(none)"
 
 
 def table_csv(category: str) -> str:
@@ -37,12 +43,12 @@ def scenarios_frame(inventory: Inventory) -> pd.DataFrame:
     kinds = inventory.kinds_present()
     records = [
         {
-            "id": cell(entry.id),
-            "name": cell(entry.name),
-            "description": cell(entry.description, 200),
-            "last_used": cell(entry.last_used),
-            "created": cell(entry.created),
-            "last_updated": cell(entry.updated),
+            "id": text(entry.id),
+            "name": text(entry.name),
+            "description": text(entry.description, 200),
+            "last_used": text(entry.last_used),
+            "created": text(entry.created),
+            "last_updated": text(entry.updated),
             "actions": entry.actions,
             **{kind: entry.kinds.get(kind, 0) for kind in kinds},
         }
@@ -83,19 +89,28 @@ def usage_frame(inventory: Inventory, category: str) -> pd.DataFrame:
 
 def _usage_record(usage: Usage) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "value": cell(usage.value),
+        "value": text(display_value(usage.category, usage.value)),
         "literal": "yes" if usage.literal else "no (built from variables)",
         "scenarios": len(usage.scenarios),
         "uses": usage.uses,
-        "used_as": cell("; ".join(f"{k} ×{n}" for k, n in usage.used_as.items())),
-        "scenario_ids": cell(_listed(list(usage.scenarios)), 10_000),
-        "scenario_names": cell(_listed(list(usage.scenarios.values())), 10_000),
-        "example_path": cell(usage.example_path),
+        "used_as": text("; ".join(f"{k} ×{n}" for k, n in usage.used_as.items())),
+        "scenario_ids": text(_listed(list(usage.scenarios)), 10_000),
+        "scenario_names": text(_listed(list(usage.scenarios.values())), 10_000),
+        "example_path": text(usage.example_path),
     }
     if usage.category == VOICES:
-        language, voice, gender = [*usage.value.split(" / "), "", "", ""][:3]
-        record.update(language=cell(language), voice=cell(voice), gender=cell(gender))
+        parts = [part if part != MISSING_PART else "" for part in usage.value.split(" / ")]
+        language, voice, gender = [*parts, "", "", ""][:3]
+        record.update(language=text(language), voice=text(voice), gender=text(gender))
     return record
+
+
+def display_value(category: str, value: str) -> str:
+    """A value as the tables show it: a voice's missing parts read ``(none)``, not ``-``."""
+    if category != VOICES:
+        return value
+    parts = value.split(" / ")
+    return " / ".join(MISSING_LABEL if part == MISSING_PART else part for part in parts)
 
 
 def _listed(items: list[str]) -> str:
@@ -111,10 +126,10 @@ def uses_frame(inventory: Inventory) -> pd.DataFrame:
     records = [
         {
             "category": use.category,
-            "value": cell(use.value),
-            "scenario_id": cell(use.scenario_id),
-            "scenario_name": cell(names.get(use.scenario_id, "")),
-            "path": cell(use.path),
+            "value": text(display_value(use.category, use.value)),
+            "scenario_id": text(use.scenario_id),
+            "scenario_name": text(names.get(use.scenario_id, "")),
+            "path": text(use.path),
             "used_as": use.used_as,
         }
         for use in inventory.uses
@@ -137,8 +152,8 @@ def starter_frame(inventory: Inventory) -> pd.DataFrame:
                 "#todo": "write the new sender in 'new', or delete this row",
                 "scenario_id": "*",
                 "rule": "sms-sender",
-                "old": cell(usage.value),
-                "note": cell(
+                "old": text(usage.value),
+                "note": text(
                     f"sender used by {_count(usage)}; new: 3-11 letters/digits or 3-14 digits. "
                     "plan refuses this sheet while 'new' is empty, so nothing runs unfilled"
                 ),
@@ -150,8 +165,8 @@ def starter_frame(inventory: Inventory) -> pd.DataFrame:
                 "#todo": "write the new scheme://host in 'replace', or delete this row",
                 "scenario_id": "*",
                 "rule": "url",
-                "find": cell(usage.value),
-                "note": cell(
+                "find": text(usage.value),
+                "note": text(
                     f"host used by {_count(usage)}; 'find' matches this text anywhere in Call "
                     "API, Play and notify URLs. plan refuses this sheet while 'replace' is empty"
                 ),

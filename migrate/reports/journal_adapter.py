@@ -7,6 +7,7 @@ records change, only this module follows.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -15,12 +16,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from migrate.reports.data import (
+    MAX_SCENARIOS_PER_OUTCOME,
     ReportAttempt,
     ReportChange,
     ReportData,
     ReportRow,
+    SheetLine,
     SheetStep,
 )
+from migrate.reports.history import HistoryBuilder
 from migrate.vocabulary import (
     PHASE_KEYS,
     WRITTEN_STATES,
@@ -41,12 +45,41 @@ PHASES: Final = tuple(str(operation) for operation in PHASE_KEYS)
 
 
 def report_data_from_journal(journal: Journal) -> ReportData:
-    """Everything the reports show, read from an open journal."""
+    """Everything the reports show, read from an open journal (and the sheet copy next to it)."""
+    metadata = run_metadata(journal.metadata())
+    # Read before the journal's rows: a 100,000-row sheet costs memory only while it is parsed.
+    sheet = _sheet_selectors(Path(journal.path).parent, metadata)
     rows: list[ReportRow] = []
     changes: list[ReportChange] = []
+    shown: dict[int, str] = {}  # journal row id → scenario id, for the rows the page lists
+    per_outcome: dict[str, int] = {}
+    seen_sheet_rows: set[int] = set()
     for record in journal.rows(bodies=False):
-        rows.append(_row(record))
+        row = _row(record)
+        if sheet is not None and not sheet.rows.issuperset(
+            step.sheet_row for step in row.steps if step.sheet_row is not None
+        ):
+            sheet = None  # not the sheet of this run: nothing is guessed from it
+        rows.append(row)
         changes.extend(_change(record.scenario_id, change) for change in record.changes)
+        seen_sheet_rows.update(step.sheet_row for step in row.steps if step.sheet_row is not None)
+        if per_outcome.get(row.outcome, 0) < MAX_SCENARIOS_PER_OUTCOME:
+            per_outcome[row.outcome] = per_outcome.get(row.outcome, 0) + 1
+            shown[record.id] = record.scenario_id
+    unmatched = (
+        [] if sheet is None else [x for x in sheet.selectors if x.row not in seen_sheet_rows]
+    )
+    sheet_read = sheet is not None
+    del sheet, seen_sheet_rows  # 100,000 row numbers each: let them go before the attempts
+    history: HistoryBuilder[int] = HistoryBuilder(keep=shown)
+    for transition in journal.transitions():
+        history.add(
+            transition.row_id,
+            transition.time,
+            transition.operation,
+            transition.from_state,
+            intern(transition.to_state),
+        )
     # A 100,000-row run has some 300,000 attempts: share the strings they repeat.
     attempts = [
         ReportAttempt(
@@ -61,7 +94,52 @@ def report_data_from_journal(journal: Journal) -> ReportData:
         for attempt in journal.attempts()
     ]
     return ReportData(
-        metadata=run_metadata(journal.metadata()), rows=rows, changes=changes, attempts=attempts
+        metadata=metadata,
+        rows=rows,
+        changes=changes,
+        attempts=attempts,
+        unmatched_sheet_rows=unmatched,
+        sheet_read=sheet_read,
+        history=history.steps(),
+        histories={shown[key]: events for key, events in history.telling().items()},
+    )
+
+
+@dataclass(frozen=True)
+class _SheetCopy:
+    """What the reports need of the run's sheet: its row numbers, and its selector rows."""
+
+    rows: frozenset[int]
+    selectors: list[SheetLine]
+
+
+def _sheet_selectors(folder: Path, metadata: Mapping[str, Any]) -> _SheetCopy | None:
+    """The sheet copy in the run folder, or None when what it says cannot be trusted.
+
+    A selector (``*``, ``name:GLOB``) that matched no scenario leaves no trace in the journal,
+    and the operator must still see that the row did nothing (issue 11.10). Only selector rows
+    are kept: once the plan has finished, every id row has a journal row, found or not. Nothing
+    is read when the plan did not finish (unplanned rows would look unmatched) or the copy
+    cannot be read with today's catalogue; the caller also drops it when a row the journal
+    names is not in it (another worksheet of the workbook).
+    """
+    from migrate.errors import UsageError
+    from migrate.sheet import read_sheet
+
+    name = metadata.get("sheet_copy")
+    if not metadata.get("plan_finished_at") or not isinstance(name, str) or not name:
+        return None
+    if not (folder / name).is_file():
+        return None
+    try:
+        rows = read_sheet(folder / name)
+    except (UsageError, OSError):
+        return None
+    return _SheetCopy(
+        rows=frozenset(row.row for row in rows),
+        selectors=[
+            SheetLine(row.row, row.rule, str(row.target)) for row in rows if row.target.kind != "id"
+        ],
     )
 
 
@@ -121,7 +199,7 @@ def _row(record: RowRecord) -> ReportRow:
         scenario_id=record.scenario_id,
         name=record.name,
         state=state,
-        steps=tuple(_step(ref) for ref in record.sheet_refs),
+        steps=tuple(_step(ref, record.scenario_id) for ref in record.sheet_refs),
         retryable=record.retryable,
         http_status=record.http_status,
         error_class=record.error_class,
@@ -134,11 +212,14 @@ def _row(record: RowRecord) -> ReportRow:
     )
 
 
-def _step(ref: SheetRef) -> SheetStep:
+def _step(ref: SheetRef, scenario_id: str) -> SheetStep:
     return SheetStep(
         rule=intern(ref.rule),
         params=_shared_cells(tuple(ref.cells.items())),
         sheet_row=ref.row,
+        note=ref.note,
+        # an id row's target is the scenario id: share that string (100,000 of them)
+        target=scenario_id if ref.target == scenario_id else intern(ref.target),
     )
 
 
@@ -157,6 +238,7 @@ def _change(scenario_id: str, change: PlannedChange) -> ReportChange:
         before=change.before,
         after=change.after,
         rule=intern(change.rule),
+        sheet_row=change.sheet_row,
     )
 
 
@@ -167,13 +249,15 @@ def is_dry_run(metadata: Mapping[str, Any]) -> bool:
 
 def write_run_reports(run_folder: Path | str) -> tuple[ReportFiles, RunSummary]:
     """(Re)write the reports of a run folder from its journal (``ivr-migrate report RUN``)."""
-    from migrate.reports.summary import summarise
+    from migrate.reports.summary import summarise, write_figures
     from migrate.reports.write import write_reports
 
     data = report_data_from_run(run_folder)
     dry_run = is_dry_run(data.metadata)
-    summary = summarise(data, dry_run=dry_run)
-    # The attempts feed only the summary; a 100,000-row run has ~300,000 of them, and letting
-    # them go before the tables are built keeps `report` under the memory target (DESIGN §9).
+    # The attempts feed only the write figures; a 100,000-row run has ~300,000 of them, and
+    # letting them go before the rest is counted and the tables are built keeps `report` under
+    # the memory target (DESIGN §9).
+    writes = write_figures(data)
     data.attempts = []
+    summary = summarise(data, dry_run=dry_run, writes=writes)
     return write_reports(run_folder, data, dry_run=dry_run, summary=summary), summary

@@ -3,8 +3,10 @@
 Scenario names, texts and error bodies come from the account and may be written by anyone. A
 spreadsheet opening a CSV or XLSX runs a cell as a formula when it starts with ``=``, ``+``,
 ``-`` or ``@`` (also after leading blanks) or with a tab or carriage return (OWASP "CSV
-injection"). :func:`neutralise` prefixes such cells with a single quote ``'``, which spreadsheets
-show as text and which a reader can see and strip.
+injection"). In the CSVs, :func:`neutralise` prefixes such cells with a single quote ``'``, which
+spreadsheets show as text and which a reader can see and strip (OWASP's advice for CSV). In the
+workbooks no prefix is needed, nor wanted: every string is stored as a text cell, which a
+spreadsheet shows as it is and never evaluates, so report.xlsx holds the data as it is.
 
 Decision on legitimate values: two strict shapes are kept as they are, in CSV and in XLSX,
 because a spreadsheet reads them as numbers, never as formulas, and prefixing them would corrupt
@@ -77,8 +79,11 @@ def value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def cell(value: Any, limit: int = MAX_CELL_CHARS) -> Any:
-    """A value ready for a CSV/XLSX cell: truncated when long text, then neutralised."""
+def text(value: Any, limit: int = MAX_CELL_CHARS) -> Any:
+    """A value ready for a table: long text cut and marked, everything else unchanged.
+
+    Not neutralised: the CSV writer does that, the workbook stores text cells instead.
+    """
     if isinstance(value, str):
-        return neutralise(truncate(value, limit))
+        return truncate(value, limit)
     return value

@@ -1,8 +1,10 @@
-"""The report tables as pandas DataFrames: results, changes, failures and the summary blocks.
+"""The report tables as pandas DataFrames: results, changes and the summary blocks (the
+error file, failures.csv, is :mod:`migrate.reports.failures`).
 
-Every text cell goes through :func:`migrate.reports.safety.cell` (truncated, formula-neutralised)
-here, once, so the CSV and XLSX writers cannot forget it. failures.csv is the exception for its
-parameter cells: see :func:`failures_frame`.
+Every text cell from the account or the server goes through :func:`migrate.reports.safety.text`
+here (cut when long). The frames hold the data as it is: the CSV writer neutralises
+formula-looking cells (:func:`migrate.reports.write.write_csv`), and the workbook stores every
+string as a text cell, which a spreadsheet never evaluates (:mod:`migrate.reports.xlsx`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from migrate.reports.data import (
-    REPLAN_STATES,
-    ReportData,
-    ReportRow,
-    public_metadata,
-    state_label,
-)
-from migrate.reports.safety import cell, neutralise, value_text
+from migrate.reports.data import ReportData, public_metadata, state_label
+from migrate.reports.safety import text, value_text
 from migrate.reports.summary import RunSummary, format_duration, iso_time
 
 RESULTS_COLUMNS: Final = (
@@ -51,8 +47,6 @@ CHANGES_COLUMNS: Final = (
 )
 #: Rows per DataFrame while writing a table.
 CHUNK_ROWS: Final = 10_000
-#: Longest note in failures.csv; the full error is in results.csv and the journal.
-NOTE_CHARS: Final = 300
 
 
 def results_records(data: ReportData, *, dry_run: bool) -> Iterator[dict[str, Any]]:
@@ -62,18 +56,18 @@ def results_records(data: ReportData, *, dry_run: bool) -> Iterator[dict[str, An
         change_counts[change.scenario_id] = change_counts.get(change.scenario_id, 0) + 1
     for row in data.rows:
         yield {
-            "scenario_id": cell(row.scenario_id),
-            "name": cell(row.name or ""),
-            "rules": cell("; ".join(row.rules)),
+            "scenario_id": text(row.scenario_id),
+            "name": text(row.name or ""),
+            "rules": text("; ".join(row.rules)),
             "state": row.state,
             "outcome": state_label(row.outcome, dry_run=dry_run),
             "retryable": "" if row.retryable is None else str(row.retryable).lower(),
             "http_status": row.http_status,
-            "error_class": cell(row.error_class or ""),
-            "error": cell(row.error or ""),
+            "error_class": text(row.error_class or ""),
+            "error": text(row.error or ""),
             "attempts": row.attempts,
-            "before_fingerprint": cell(row.before_fingerprint or ""),
-            "after_fingerprint": cell(row.after_fingerprint or ""),
+            "before_fingerprint": text(row.before_fingerprint or ""),
+            "after_fingerprint": text(row.after_fingerprint or ""),
             "changes": change_counts.get(row.scenario_id, 0),
             "sheet_rows": "; ".join(
                 str(step.sheet_row) for step in row.steps if step.sheet_row is not None
@@ -88,13 +82,13 @@ def changes_records(data: ReportData) -> Iterator[dict[str, Any]]:
     names = {row.scenario_id: row.name or "" for row in data.rows}
     for change in data.changes:
         yield {
-            "scenario_id": cell(change.scenario_id),
-            "scenario_name": cell(names.get(change.scenario_id, "")),
-            "action_path": cell(change.action_path),
-            "field": cell(change.field),
-            "before": cell(value_text(change.before)),
-            "after": cell(value_text(change.after)),
-            "rule": cell(change.rule),
+            "scenario_id": text(change.scenario_id),
+            "scenario_name": text(names.get(change.scenario_id, "")),
+            "action_path": text(change.action_path),
+            "field": text(change.field),
+            "before": text(value_text(change.before)),
+            "after": text(value_text(change.after)),
+            "rule": text(change.rule),
         }
 
 
@@ -144,57 +138,10 @@ def changes_frame(data: ReportData) -> pd.DataFrame:
     return pd.concat(frames(changes_records(data), CHANGES_COLUMNS), ignore_index=True)
 
 
-def failures_frame(data: ReportData) -> pd.DataFrame:
-    """Failed and conflicted rows as a sheet that ``plan`` accepts (DESIGN §4 and §8).
-
-    One sheet row per original sheet row of each such scenario, with the concrete scenario id
-    (a ``*`` or ``name:`` selector is not repeated: only the scenarios that failed are re-planned),
-    the rule and its parameter cells as the operator wrote them, and a ``note``.
-
-    The parameter cells are written verbatim, not neutralised: they are the operator's own input,
-    copied from the sheet they gave to ``plan``, and prefixing them would change what the
-    re-plan does (``-- old`` or ``+41…`` would gain a quote). The scenario id and the note, which
-    come from the account and the server, are neutralised like every other cell.
-    """
-    rows = [row for row in data.rows if row.state in REPLAN_STATES]
-    param_columns: dict[str, None] = {}
-    for row in rows:
-        for step in row.steps:
-            param_columns.update(dict.fromkeys(step.params))
-    records: list[dict[str, Any]] = []
-    for row in rows:
-        note = neutralise(_failure_note(row))
-        for step in row.steps:
-            record: dict[str, Any] = {"scenario_id": neutralise(row.scenario_id), "rule": step.rule}
-            record.update({name: step.params.get(name, "") for name in param_columns})
-            record["note"] = note
-            records.append(record)
-    columns = ["scenario_id", "rule", *param_columns, "note"]
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
-def _failure_note(row: ReportRow) -> str:
-    parts = [row.state if row.retryable is None else row.outcome.replace("_", " ")]
-    if row.name:
-        parts.append(f"scenario {row.name!r}")
-    sheet_rows = [str(step.sheet_row) for step in row.steps if step.sheet_row is not None]
-    if sheet_rows:
-        parts.append("sheet row " + ", ".join(dict.fromkeys(sheet_rows)))
-    error = " ".join(filter(None, [row.error_class, _status(row), row.error]))
-    if error:
-        parts.append(error)
-    note = " · ".join(parts).replace("\r", " ").replace("\n", " ")
-    return note if len(note) <= NOTE_CHARS else note[: NOTE_CHARS - 1] + "…"
-
-
-def _status(row: ReportRow) -> str:
-    return f"HTTP {row.http_status}" if row.http_status is not None else ""
-
-
 def metadata_frame(summary: RunSummary) -> pd.DataFrame:
     """The run's metadata as key/value rows (secrets never included)."""
     records = [
-        {"key": key, "value": cell(_meta_text(key, value))}
+        {"key": key, "value": text(_meta_text(key, value))}
         for key, value in public_metadata(summary.metadata).items()
     ]
     return pd.DataFrame.from_records(records, columns=["key", "value"])
@@ -217,24 +164,76 @@ def outcomes_frame(summary: RunSummary) -> pd.DataFrame:
 
 
 def rules_frame(summary: RunSummary) -> pd.DataFrame:
-    """Scenarios and changes by rule, with the outcomes of the scenarios each rule touched."""
-    outcomes = list(summary.outcomes)
+    """What each rule did: its sheet rows, the scenarios they matched, what it changed."""
+    changed = "scenarios it would change" if summary.dry_run else "scenarios it changed"
+    columns = ["rule", "sheet rows", "scenarios matched", changed, "fields changed"]
+    if not summary.dry_run:
+        columns.append("of those, written")
     records = [
-        {
-            "rule": cell(r.rule),
-            "scenarios": r.scenarios,
-            "changes": r.changes,
-            **{summary.label(o): r.outcomes.get(o, 0) for o in outcomes},
-        }
+        dict(
+            zip(
+                columns,
+                [text(r.rule), r.sheet_rows, r.matched, r.changed, r.changes, r.written],
+                strict=False,
+            )
+        )
         for r in summary.by_rule
     ]
-    columns = ["rule", "scenarios", "changes", *(summary.label(o) for o in outcomes)]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
+#: The last line of a cut sheet-rows table in the workbook.
+SHEET_ROWS_CUT: Final = (
+    "… and {more} more sheet rows that changed something; every row that changed nothing is "
+    "listed above"
+)
+
+
+def sheet_rows_frame(summary: RunSummary, limit: int | None = None) -> pd.DataFrame:
+    """What each sheet row did, in sheet order; rows that changed nothing say so.
+
+    With ``limit``, a longer table keeps every row that changed nothing (up to the limit) and
+    fills up with the first rows that did: those are the ones a reader looks for.
+    """
+    rows = summary.by_sheet_row
+    if limit is not None and len(rows) > limit:
+        idle = summary.idle_sheet_rows[:limit]
+        listed = {r.row for r in idle}
+        others = [r for r in rows if r.row not in listed][: limit - len(idle)]
+        rows = sorted([*idle, *others], key=lambda r: r.row)
+    changed = "scenarios it would change" if summary.dry_run else "scenarios it changed"
+    columns = ["row", "rule", "target", "scenarios matched", changed, "fields changed", "note"]
+    records = [
+        {
+            "row": r.row,
+            "rule": text(r.rule),
+            "target": text(r.target),
+            "scenarios matched": r.matched,
+            changed: r.changed,
+            "fields changed": r.changes,
+            "note": sheet_row_note(r.matched, r.changed),
+        }
+        for r in rows
+    ]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for column in (changed, "fields changed"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def sheet_row_note(matched: int, changed: int | None) -> str:
+    """Why a sheet row changed nothing, or nothing."""
+    if matched == 0:
+        return "changed nothing: its scenario_id matched no scenario"
+    if changed == 0:
+        return "changed nothing: its rule found nothing to change in the scenarios it matched"
+    if changed is None:
+        return "not known which of the rows with this rule made the changes (older journal)"
+    return ""
+
+
 def figures_frame(summary: RunSummary) -> pd.DataFrame:
-    """Durations and write figures as label/value rows."""
-    rate = summary.write_rate_per_min
+    """Durations and write figures as label/value rows (a dry run: the writes it plans)."""
     rows: list[tuple[str, Any]] = [
         ("report", "dry run (nothing was written)" if summary.dry_run else "run"),
         ("scenarios", summary.scenarios),
@@ -247,14 +246,42 @@ def figures_frame(summary: RunSummary) -> pd.DataFrame:
             for phase, seconds in summary.phase_durations.items()
         ),
         ("requests", summary.requests),
-        ("writes (PUT)", summary.writes),
-        ("writes accepted (2xx)", summary.writes_ok),
-        ("429 answers", summary.rate_limited),
-        ("write phase", format_duration(_span(summary.first_write_at, summary.last_write_at))),
-        ("achieved write rate (per minute)", "" if rate is None else round(rate, 2)),
-        ("configured write rate", summary.configured_write_rate or ""),
     ]
+    if summary.dry_run:
+        rows += [
+            ("planned writes (PUT)", summary.planned_writes),
+            ("time to write them at the configured rate", format_duration(summary.eta)),
+        ]
+    else:
+        rate = summary.write_rate_per_min
+        span = _span(summary.first_write_at, summary.last_write_at)
+        rows += [
+            ("writes (PUT)", summary.writes),
+            ("writes accepted (2xx)", summary.writes_ok),
+            ("writes failed", len(summary.failed_write_times)),
+            ("429 answers", summary.rate_limited),
+            ("write phase", format_duration(span)),
+            ("achieved write rate (per minute)", "" if rate is None else round(rate, 2)),
+        ]
+    rows.append(("configured write rate", summary.configured_write_rate or ""))
     return pd.DataFrame(rows, columns=["figure", "value"]).astype({"value": "object"})
+
+
+def history_frame(summary: RunSummary) -> pd.DataFrame:
+    """The run's steps: how many scenarios each left in each state, and when."""
+    records = [
+        {
+            "step": step.event,
+            "state": summary.label(step.state),
+            "scenarios": step.scenarios,
+            "first": iso_time(step.first_at),
+            "last": iso_time(step.last_at),
+        }
+        for step in summary.history
+    ]
+    return pd.DataFrame.from_records(
+        records, columns=["step", "state", "scenarios", "first", "last"]
+    )
 
 
 def _span(first: float | None, last: float | None) -> float | None:

@@ -80,16 +80,21 @@ def _figures(summary: RunSummary) -> Table:
 
 
 def _rules(summary: RunSummary) -> Table:
-    table = Table(title="By rule", title_justify="left", show_edge=False)
+    changed = "would change" if summary.dry_run else "changed"
+    table = Table(title="By rule (what each rule did)", title_justify="left", show_edge=False)
     table.add_column("rule", no_wrap=True)
-    table.add_column("scenarios", justify="right")
-    table.add_column("changes", justify="right")
-    table.add_column("outcomes of its scenarios")
+    for name in ("sheet rows", "scenarios matched", f"scenarios {changed}", "fields"):
+        table.add_column(name, justify="right")
+    if not summary.dry_run:
+        table.add_column("written", justify="right")
     for rule in summary.by_rule:
-        outcomes = Text()
-        for index, (outcome, count) in enumerate(rule.outcomes.items()):
-            if index:
-                outcomes.append(" · ", style="dim")
-            outcomes.append(f"{count} {summary.label(outcome)}", style=colour(outcome))
-        table.add_row(Text(rule.rule), Text(str(rule.scenarios)), Text(str(rule.changes)), outcomes)
+        cells = [rule.sheet_rows, rule.matched, rule.changed, rule.changes]
+        if not summary.dry_run:
+            cells.append(rule.written)
+        table.add_row(Text(rule.rule), *(Text(str(value)) for value in cells))
+    idle = summary.idle_sheet_rows
+    if idle:
+        rows = ", ".join(str(r.row) for r in idle[:20]) + (" …" if len(idle) > 20 else "")
+        table.caption = f"sheet rows that changed nothing: {rows}"
+        table.caption_justify = "left"
     return table
