@@ -78,8 +78,6 @@ def main() -> None:
                 "--json",
                 "--base-url",
                 sandbox.base_url,
-                "--write-rate",
-                UNLIMITED_RATE,
                 "--read-rate",
                 UNLIMITED_RATE,
                 "--concurrency",
@@ -88,7 +86,8 @@ def main() -> None:
             env = client_env()
             plan = [*ivr_migrate(), "plan", str(sheet), "--out", str(run_dir), *common]
             results["plan"] = run_child(plan, env=env, poll_rss=POLL).check()
-            apply = [*ivr_migrate(), "apply", str(run_dir), "--yes", *common]
+            writes = ["--write-rate", UNLIMITED_RATE]  # plan only reads: it takes no write rate
+            apply = [*ivr_migrate(), "apply", str(run_dir), "--yes", *common, *writes]
             results["apply"] = run_child(apply, env=env, poll_rss=POLL).check()
             tally = json.loads(results["apply"].stdout)
             updated = tally["counts"].get("updated", 0)

@@ -10,6 +10,7 @@ import csv
 import difflib
 import inspect
 import io
+import re
 import textwrap
 from typing import Final
 
@@ -47,7 +48,7 @@ def render_catalogue() -> str:
         "",
     ]
     for rule in rules.values():
-        lines.append(f"{rule.name}: {rule.summary}")
+        lines.append(f"{rule.name}: {plain(rule.summary)}")
         briefs = [f"{p.name} ({p.type}, {_need(p)})" for p in rule.params] or ["none"]
         lines.extend(_wrap_items("  parameters: ", briefs, "    "))
         if rule.at_least_one_of:
@@ -61,7 +62,7 @@ def render_catalogue() -> str:
 def render_rule(name: str) -> str:
     """One rule in full: its whole docstring, every parameter, and an example sheet."""
     rule = _find(name)
-    lines = [rule.name, "", inspect.cleandoc(rule.doc) or rule.summary, ""]
+    lines = [rule.name, "", plain(inspect.cleandoc(rule.doc) or rule.summary), ""]
     lines.append("Parameters (one column each; an empty cell leaves the parameter out):")
     width = max((len(p.name) for p in rule.params), default=0)
     for param in rule.params:
@@ -80,6 +81,16 @@ def render_rule(name: str) -> str:
     lines.extend(f"  {line}" for line in _example_sheet(rule))
     lines += ["", *_wrap(_TARGETS)]
     return "\n".join(lines) + "\n"
+
+
+#: reStructuredText inline markup of docstrings: ``literal`` and :role:`target`.
+_LITERAL: Final = re.compile(r"``(.+?)``")
+_ROLE: Final = re.compile(r":[a-z]+:`~?(?:[\w.]+\.)?([^`]+)`")
+
+
+def plain(text: str) -> str:
+    """A docstring as plain text for the terminal: ``new`` becomes 'new', :func:`a.b.walk` walk."""
+    return _ROLE.sub(r"\1", _LITERAL.sub(r"'\1'", text))
 
 
 def _find(name: str) -> Rule:

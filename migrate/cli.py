@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from click.exceptions import NoArgsIsHelpError
 
 from migrate import __version__
-from migrate.config import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
+from migrate.config import DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from migrate.commands.connect import NetOptions
-    from migrate.engine import ApplyOptions, Connection, Tally
+    from migrate.commands.hints import Hints
+    from migrate.engine import ApplyOptions, Connection, PreparedRun, Tally
+    from migrate.sheet import SheetRow
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,13 +47,6 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(int(done.code))
 
     return wrapper
-
-
-def leave(code: int, *lines: str) -> None:
-    """Leave the command with ``code`` after printing ``lines`` on stderr."""
-    from migrate.commands.exits import CommandExit, ExitCode
-
-    raise CommandExit(ExitCode(code), *lines)
 
 
 class OneLineUsageError(click.UsageError):
@@ -133,7 +128,27 @@ def check_command(sheet_path: str, sheet_name: str | None) -> None:
     click.echo(f"{sheet_path}: {summary.rows} row{'s' * (summary.rows != 1)}, no problems found")
     click.echo(f"  targets: {targets}")
     click.echo(f"  rows per rule: {rules}")
-    click.echo(f"Nothing was sent. `ivr-migrate plan {sheet_path}` shows what would change.")
+    for line in _plan_hints(Path(sheet_path), sheet_name):
+        click.echo(line)
+
+
+def _plan_hints(sheet: Path, sheet_name: str | None) -> list[str]:
+    """What ``check`` suggests: plan the sheet (or, with no credentials here, the sandbox)."""
+    from migrate.commands.hints import Hints
+    from migrate.config import Credentials
+    from migrate.errors import ConfigError
+
+    hints = Hints(sheet=sheet, sheet_name=sheet_name)
+    lines = [f"Nothing was sent. To see what would change: {hints.plan_sheet()}"]
+    try:
+        Credentials.from_env()
+    except ConfigError:
+        sandbox = Hints(sandbox=True, sheet=sheet, sheet_name=sheet_name).plan_sheet()
+        lines.append(
+            "No credentials here: set INFOBIP_API_KEY first, or try the sheet on the embedded "
+            f"sandbox: {sandbox}"
+        )
+    return lines
 
 
 @cli.command("sandbox")
@@ -307,13 +322,10 @@ def sandbox_command(host: str | None, port: int, verbose: bool, **options: Any) 
     click.echo("sandbox stopped", err=True)
 
 
-# -- the engine: plan, apply, run, retry, rollback, status -------------------------------------
+# -- the engine: plan, apply, run, retry, rollback, status, show -------------------------------
 
-#: ``--sandbox`` given without a folder: seed from the bundled examples.
-BUNDLED_SEED = "<bundled>"
 _NET_OPTIONS = (
     "base_url",
-    "write_rate",
     "read_rate",
     "concurrency",
     "timeout",
@@ -324,21 +336,27 @@ _NET_OPTIONS = (
 )
 
 
-def connection_options(func: Callable[..., R]) -> Callable[..., R]:
-    """Options of every command that talks to the API (DESIGN §3), passed on as ``net``."""
+def connection_options(
+    *, writes: bool, seeds: bool
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Options of every command that talks to the API (DESIGN §3), passed on as ``net``:
+    ``--write-rate`` for the commands that write, ``--sandbox-seed`` for those that start a new
+    sandbox (a run's later commands reopen the sandbox it was planned on)."""
+    sandbox = click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Run against the embedded emulator of the API, started in-process (no account "
+        "needed); it keeps its state in the run folder.",
+    )
     options = [
         click.option(
             "--base-url",
             envvar="INFOBIP_BASE_URL",
             metavar="URL",
-            help="Account base URL (env INFOBIP_BASE_URL). Credentials come from the "
+            help="Your account's base URL, e.g. https://xxxxx.api.infobip.com (env "
+            f"INFOBIP_BASE_URL) [default: {DEFAULT_BASE_URL}]. Credentials come from the "
             "environment only: INFOBIP_API_KEY, or INFOBIP_TOKEN, or INFOBIP_USERNAME and "
             "INFOBIP_PASSWORD.",
-        ),
-        click.option(
-            "--write-rate",
-            metavar="N/PERIOD",
-            help="Write limit, e.g. 6/min, 20/2s [default: 6/min; 6/2s with --sandbox].",
         ),
         click.option("--read-rate", metavar="N/PERIOD", help="Read limit [default: 20/1s]."),
         click.option(
@@ -355,15 +373,7 @@ def connection_options(func: Callable[..., R]) -> Callable[..., R]:
             show_default=True,
             help="Seconds per request.",
         ),
-        click.option(
-            "--sandbox",
-            is_flag=False,
-            flag_value=BUNDLED_SEED,
-            default=None,
-            metavar="[DIR]",
-            help="Run against a local emulator started in-process, seeded from DIR (default: "
-            "the bundled examples); it keeps its state in the run folder.",
-        ),
+        sandbox,
         click.option("--json", "as_json", is_flag=True, help="Print the tally as JSON on stdout."),
         click.option("-q", "--quiet", is_flag=True, help="No progress, only the final lines."),
         click.option(
@@ -372,18 +382,41 @@ def connection_options(func: Callable[..., R]) -> Callable[..., R]:
             help="Progress on stderr [default: a bar on a terminal, else a line every 5 s].",
         ),
     ]
+    if writes:
+        write_rate = click.option(
+            "--write-rate",
+            metavar="N/PERIOD",
+            help="Write limit, e.g. 6/min, 20/2s [default: 6/min; 6/2s with --sandbox].",
+        )
+        options.insert(1, write_rate)
+    if seeds:
+        seed = click.option(
+            "--sandbox-seed",
+            type=click.Path(path_type=Path),
+            metavar="DIR",
+            help="With --sandbox, seed the emulator from this folder of scenario JSON files "
+            "[default: the bundled examples].",
+        )
+        options.insert(options.index(sandbox) + 1, seed)
 
-    @functools.wraps(func)
-    @handles_errors
-    def wrapper(*args: Any, **kwargs: Any) -> R:
-        from migrate.commands.connect import NetOptions
+    def decorate(func: Callable[..., R]) -> Callable[..., R]:
+        @functools.wraps(func)
+        @handles_errors
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            from migrate.commands.connect import NetOptions
 
-        net = NetOptions(**{name: kwargs.pop(name) for name in _NET_OPTIONS})
-        return func(*args, net=net, **kwargs)
+            net = NetOptions(
+                **{name: kwargs.pop(name) for name in _NET_OPTIONS},
+                write_rate=kwargs.pop("write_rate", None),
+                sandbox_seed=kwargs.pop("sandbox_seed", None),
+            )
+            return func(*args, net=net, **kwargs)
 
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
 
 
 def rail_options(func: Callable[..., R]) -> Callable[..., R]:
@@ -424,19 +457,6 @@ def _rails(canary: int | None, max_failures: str | None, limit: int | None) -> A
     )
 
 
-def _need_confirmation(yes: bool, action: str) -> None:
-    """Without a terminal, writing needs --yes (checked before any request)."""
-    if not yes and not sys.stdin.isatty():
-        leave(2, f"error: {action} writes to the API: pass --yes to confirm without a terminal")
-
-
-def _confirm(yes: bool, question: str) -> None:
-    if yes:
-        return
-    if not click.confirm(question, default=False, err=True):
-        leave(1, "not confirmed: nothing was written")
-
-
 def _run_dir(run: str) -> Path:
     from migrate.engine import resolve_run
 
@@ -453,27 +473,43 @@ def _writable_run_dir(run: str) -> Path:
     return run_dir
 
 
-def _show_plan(net: NetOptions, tally: Tally, connection: Connection) -> None:
+def _preview(run_dir: Path, operation: str) -> Callable[[], None]:
+    """What a confirmation shows before asking: the rows to write per rule, the first diffs."""
+    from migrate.commands.show import console, operation_states, print_preview
+
+    return lambda: print_preview(run_dir, operation_states(operation), console(stderr=True))
+
+
+def _show_plan(
+    net: NetOptions, tally: Tally, connection: Connection, sheet: Sequence[SheetRow]
+) -> None:
     from migrate.commands.finish import say
+    from migrate.commands.idle import idle_rows
     from migrate.commands.progress import duration
 
     say(net, f"plan: {tally.line()}")
     if tally.planned:
         eta = duration(tally.eta_seconds or 0)
         say(net, f"{tally.planned} write(s) at {connection.write_rate}: about {eta}")
+    if not tally.interrupted:
+        for line in idle_rows(tally.run_dir, sheet):
+            say(net, line)
 
 
 def _finish(
     net: NetOptions,
     tally: Tally,
     command: str,
+    hints: Hints,
     extra: dict[str, Any] | None = None,
     *,
+    again: Sequence[str] = (),
     quiet_tally: bool = False,
-) -> None:
+) -> NoReturn:
     from migrate.commands.finish import finish
 
-    sys.exit(int(finish(net, tally, command, extra, quiet_tally=quiet_tally)))
+    code = finish(net, tally, command, hints, extra, again=again, quiet_tally=quiet_tally)
+    sys.exit(int(code))
 
 
 def _reopen(net: NetOptions, run_dir: Path) -> tuple[Path, str | None]:
@@ -481,7 +517,20 @@ def _reopen(net: NetOptions, run_dir: Path) -> tuple[Path, str | None]:
     from migrate.engine import run_status
     from migrate.vocabulary import Meta
 
-    return run_dir, net.base_url or run_status(run_dir).metadata.get(Meta.BASE_URL)
+    return run_dir, net.base_url or run_status(run_dir, times=False).metadata.get(Meta.BASE_URL)
+
+
+def _plan(net: NetOptions, prepared: PreparedRun, connection: Connection) -> Tally:
+    """Plan a prepared run; a server that is not the scenario API leaves no run folder."""
+    from migrate.commands.apicheck import scenario_api
+    from migrate.commands.progress import renderer
+    from migrate.engine import plan_run
+
+    with (
+        scenario_api(connection, prepared),
+        renderer(quiet=net.quiet, progress=net.progress) as progress,
+    ):
+        return plan_run(prepared, connection, progress=progress)
 
 
 @cli.command("plan")
@@ -490,60 +539,63 @@ def _reopen(net: NetOptions, run_dir: Path) -> tuple[Path, str | None]:
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to create."
 )
-@connection_options
+@connection_options(writes=False, seeds=True)
 @handles_errors
 def plan_command(
     sheet_path: Path, sheet_name: str | None, out: Path | None, net: NetOptions
 ) -> None:
     """Plan a sheet: read every target, apply the rules, validate; no write.
 
-    Writes a run folder (journal, sheet copy) and prints counts and the ETA of the writes.
-    Exits 0 when every target is planned or unchanged, 1 when some are invalid, missing or
-    unreadable, 2 for a bad sheet or configuration.
+    Writes a run folder (journal, sheet copy) and prints counts, the ETA of the writes at the
+    default write rate, and every sheet row that changed nothing. Exits 0 when every target is
+    planned or unchanged, 1 when some are invalid, missing or unreadable, 2 for a bad sheet or
+    configuration.
     """
     from migrate.commands.finish import say
-    from migrate.commands.progress import renderer
-    from migrate.engine import plan_run, prepare_run
+    from migrate.commands.hints import Hints
+    from migrate.engine import prepare_run
 
     net.precheck()
     prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
-    with (
-        net.connect(prepared.run_dir, new=True) as connection,
-        renderer(quiet=net.quiet, progress=net.progress) as progress,
-    ):
-        tally = plan_run(prepared, connection, progress=progress)
-    _show_plan(net, tally, connection)
+    with net.connect(prepared.run_dir, new=True) as connection:
+        tally = _plan(net, prepared, connection)
+    hints = Hints.of(net, connection, sheet=sheet_path, sheet_name=sheet_name)
+    _show_plan(net, tally, connection, prepared.rows)
     if tally.planned and not tally.interrupted:
-        say(net, f"next: ivr-migrate apply {tally.run_dir}")
-    _finish(net, tally, "plan", quiet_tally=True)
+        say(net, f"next: {hints.on_run('apply', tally.run_dir)}")
+    _finish(net, tally, "plan", hints, quiet_tally=True)
 
 
 @cli.command("apply")
 @click.argument("run", metavar="RUN")
 @rail_options
-@connection_options
+@connection_options(writes=True, seeds=False)
 @handles_errors
 def apply_command(run: str, yes: bool, rails: ApplyOptions, net: NetOptions) -> None:
     """Apply a planned run (RUN: a run folder or a run id under reports/); resumes.
 
     Per row: re-read, refuse as conflict if it changed since the plan, store the pre-image and
-    mark it in flight, PUT, verify. Running it again continues where it stopped.
+    mark it in flight, PUT, verify. Running it again continues where it stopped. On a terminal
+    it shows the rows to write per rule and the first changes, and asks.
     """
+    from migrate.commands.apicheck import scenario_api
+    from migrate.commands.confirm import confirm, need_confirmation
+    from migrate.commands.connect import where
+    from migrate.commands.hints import Hints
     from migrate.commands.progress import renderer
     from migrate.engine import apply_run, run_status
-    from migrate.vocabulary import PENDING
 
     run_dir = _writable_run_dir(run)
-    _need_confirmation(yes, "apply")
+    need_confirmation(yes, "apply")
     net.precheck()
-    status = run_status(run_dir)
-    todo = sum(status.counts[state] for state in PENDING)
+    todo = run_status(run_dir, times=False).pending
     run_dir, base_url = _reopen(net, run_dir)
     with net.connect(run_dir, new=False, base_url=base_url) as connection:
-        _confirm(yes, f"Write {todo} scenario(s) to {connection.base_url}?")
-        with renderer(quiet=net.quiet, progress=net.progress) as progress:
-            tally = apply_run(run_dir, connection, rails, progress=progress)
-    _finish(net, tally, "apply")
+        question = f"Write {todo} scenario(s) to {where(connection)}?"
+        confirm(yes, question, _preview(run_dir, "apply"))
+        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
+            tally = apply_run(run_dir, connection, rails, progress=bar)
+    _finish(net, tally, "apply", Hints.of(net, connection))
 
 
 @cli.command("run")
@@ -553,7 +605,7 @@ def apply_command(run: str, yes: bool, rails: ApplyOptions, net: NetOptions) -> 
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to create."
 )
 @rail_options
-@connection_options
+@connection_options(writes=True, seeds=True)
 @handles_errors
 def run_command(
     sheet_path: Path,
@@ -563,29 +615,38 @@ def run_command(
     rails: ApplyOptions,
     net: NetOptions,
 ) -> None:
-    """Plan a sheet, then apply it (asks for confirmation unless --yes)."""
-    from migrate.commands.finish import say, write_reports
-    from migrate.commands.progress import renderer
-    from migrate.engine import apply_run, plan_run, prepare_run
+    """Plan a sheet, then apply it (asks for confirmation unless --yes).
 
-    _need_confirmation(yes, "run")
+    Before asking it writes the dry-run report and shows the rows to write per rule and the
+    first changes.
+    """
+    from migrate.commands.apicheck import scenario_api
+    from migrate.commands.confirm import confirm, need_confirmation
+    from migrate.commands.connect import where
+    from migrate.commands.finish import say, write_reports
+    from migrate.commands.hints import Hints
+    from migrate.commands.progress import renderer
+    from migrate.engine import apply_run, prepare_run
+
+    need_confirmation(yes, "run")
     net.precheck()
     prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
     with net.connect(prepared.run_dir, new=True) as connection:
-        with renderer(quiet=net.quiet, progress=net.progress) as progress:
-            planned = plan_run(prepared, connection, progress=progress)
-        _show_plan(net, planned, connection)
+        hints = Hints.of(net, connection, sheet=sheet_path, sheet_name=sheet_name)
+        planned = _plan(net, prepared, connection)
+        _show_plan(net, planned, connection, prepared.rows)
         if not yes and planned.planned and not planned.interrupted:
             # The operator reads the dry-run report before answering the question below.
             write_reports(net, prepared.run_dir)
         if planned.interrupted or not planned.planned:
             if not planned.planned and not planned.interrupted:
                 say(net, "nothing to write")
-            _finish(net, planned, "plan", quiet_tally=True)
-        _confirm(yes, f"Write {planned.planned} scenario(s) to {connection.base_url}?")
-        with renderer(quiet=net.quiet, progress=net.progress) as progress:
-            tally = apply_run(prepared.run_dir, connection, rails, progress=progress)
-    _finish(net, tally, "apply", {"plan": planned.as_json()})
+            _finish(net, planned, "plan", hints, quiet_tally=True)
+        question = f"Write {planned.planned} scenario(s) to {where(connection)}?"
+        confirm(yes, question, _preview(prepared.run_dir, "apply"))
+        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
+            tally = apply_run(prepared.run_dir, connection, rails, progress=bar)
+    _finish(net, tally, "apply", hints, {"plan": planned.as_json()})
 
 
 @cli.command("retry")
@@ -594,27 +655,43 @@ def run_command(
     "--all",
     "all_rows",
     is_flag=True,
-    help="Also re-plan and retry conflicts and permanent failures.",
+    help="Also re-plan (fresh read, rules, validation) and retry conflicts and permanent failures.",
 )
 @rail_options
-@connection_options
+@connection_options(writes=True, seeds=False)
 @handles_errors
 def retry_command(
     run: str, all_rows: bool, yes: bool, rails: ApplyOptions, net: NetOptions
 ) -> None:
-    """Re-attempt the rows of RUN whose last outcome is a retryable failure."""
+    """Re-attempt the rows of RUN whose last outcome is a retryable failure.
+
+    With --all, conflicts and permanent failures too: each is planned again from a fresh read
+    before it is written. Says so, and exits at once, when there is nothing to retry.
+    """
+    from migrate.commands.apicheck import scenario_api
+    from migrate.commands.confirm import confirm, need_confirmation
+    from migrate.commands.connect import where
+    from migrate.commands.hints import Hints
     from migrate.commands.progress import renderer
-    from migrate.engine import retry_run
+    from migrate.commands.retrying import nothing_to_retry, retry_preview, retry_question
+    from migrate.engine import retry_run, run_status
 
     run_dir = _writable_run_dir(run)
-    _need_confirmation(yes, "retry")
+    status = run_status(run_dir, times=False)
+    nothing_to_retry(status, all_rows, Hints.of_run(net, status))
+    need_confirmation(yes, "retry")
     net.precheck()
     run_dir, base_url = _reopen(net, run_dir)
     with net.connect(run_dir, new=False, base_url=base_url) as connection:
-        _confirm(yes, f"Retry the failed rows of {run_dir} against {connection.base_url}?")
-        with renderer(quiet=net.quiet, progress=net.progress) as progress:
-            tally = retry_run(run_dir, connection, rails, all_rows=all_rows, progress=progress)
-    _finish(net, tally, "retry")
+        confirm(
+            yes,
+            retry_question(status, all_rows, where(connection)),
+            retry_preview(run_dir, all_rows),
+        )
+        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
+            tally = retry_run(run_dir, connection, rails, all_rows=all_rows, progress=bar)
+    again = ("--all",) if all_rows else ()
+    _finish(net, tally, "retry", Hints.of(net, connection), again=again)
 
 
 @cli.command("rollback")
@@ -625,56 +702,69 @@ def retry_command(
     metavar="N|P%",
     help="Stop once more than N rows (or P%) could not be restored.",
 )
-@connection_options
+@connection_options(writes=True, seeds=False)
 @handles_errors
 def rollback_command(run: str, yes: bool, max_failures: str | None, net: NetOptions) -> None:
     """Restore the backed-up body of every row RUN updated.
 
     A row changed by someone else since is left alone (rollback_conflict).
     """
+    from migrate.commands.apicheck import scenario_api
+    from migrate.commands.confirm import confirm, need_confirmation
+    from migrate.commands.connect import where
+    from migrate.commands.hints import Hints
     from migrate.commands.progress import renderer
     from migrate.engine import rollback_run, run_status
     from migrate.vocabulary import RowState
 
     run_dir = _writable_run_dir(run)
     rails = _rails(None, max_failures, None)
-    _need_confirmation(yes, "rollback")
+    need_confirmation(yes, "rollback")
     net.precheck()
-    count = run_status(run_dir).counts[RowState.UPDATED]
+    count = run_status(run_dir, times=False).counts[RowState.UPDATED]
     run_dir, base_url = _reopen(net, run_dir)
     with net.connect(run_dir, new=False, base_url=base_url) as connection:
-        _confirm(yes, f"Restore {count} scenario(s) on {connection.base_url}?")
-        with renderer(quiet=net.quiet, progress=net.progress) as progress:
-            tally = rollback_run(run_dir, connection, rails, progress=progress)
-    _finish(net, tally, "rollback")
+        confirm(yes, f"Restore {count} scenario(s) on {where(connection)}?")
+        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
+            tally = rollback_run(run_dir, connection, rails, progress=bar)
+    _finish(net, tally, "rollback", Hints.of(net, connection))
 
 
 @cli.command("status")
-@click.argument("run", metavar="RUN")
+@click.argument("run", metavar="RUN", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 @handles_errors
-def status_command(run: str, as_json: bool) -> None:
-    """Tally of RUN from its journal (no network): outcomes, rules, writes, 429s."""
-    import json
+def status_command(run: str | None, as_json: bool) -> None:
+    """Tally of RUN from its journal (no network): outcomes, rules, writes, 429s.
 
-    from migrate.engine import run_status
-    from migrate.reports import report_data_from_run, summarise
-    from migrate.vocabulary import Operation
+    Without RUN, the runs under ./reports, newest first: id, sheet, phase, rows, started.
+    The journal is only read: a run on a read-only disk can be inspected.
+    """
+    from migrate.commands.status import print_runs, print_status
 
-    status = run_status(_run_dir(run))
-    # The same summary as the run's reports (report.xlsx, report.html).
-    summary = summarise(
-        report_data_from_run(status.run_dir), dry_run=status.phase is Operation.PLAN
-    )
+    if run is None:
+        print_runs(None, as_json=as_json)
+    else:
+        print_status(_run_dir(run), as_json=as_json)
+
+
+@cli.command("show")
+@click.argument("run", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON on stdout.")
+@handles_errors
+def show_command(run: str, as_json: bool) -> None:
+    """The changes of RUN in the terminal, per scenario: each field, before → after.
+
+    Scenarios that change, and those that could not be planned or written (with why); the
+    others are counted. From the journal alone: no network, nothing written.
+    """
+    from migrate.commands.show import console, print_run_changes, write_run_changes_json
+
+    run_dir = _run_dir(run)
     if as_json:
-        data = status.as_json()
-        data["summary"] = summary.to_dict()
-        click.echo(json.dumps(data, indent=2))
-        return
-    from migrate.reports.terminal import print_summary
-
-    print_summary(summary)
-    click.echo(status.line())
+        write_run_changes_json(run_dir, lambda text: click.echo(text, nl=False))
+    else:
+        print_run_changes(run_dir, console())
 
 
 # -- reports and inventory ---------------------------------------------------------------------
@@ -693,9 +783,19 @@ def report_command(run: str) -> None:
     exactly those rows. A rollback-conflict line re-applies its rule when run, it does not undo
     it (its outcome cell says so): delete it unless the change should stay.
     """
+    from migrate.engine.runfolder import check_writable
+    from migrate.errors import ConfigError
     from migrate.reports import write_run_reports
 
-    files, summary = write_run_reports(_run_dir(run))
+    run_dir = _run_dir(run)
+    try:
+        check_writable(run_dir, min_free=0)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{exc}: its reports cannot be rewritten there (status and show still read it); "
+            "copy the folder to a writable disk and run report on the copy"
+        ) from None
+    files, summary = write_run_reports(run_dir)
     click.echo(summary.tally())
     for path in files.all():
         click.echo(f"  {path}")
@@ -707,67 +807,19 @@ def report_command(run: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the files [default: reports/inventory-<date>-<time>].",
 )
-@connection_options
+@connection_options(writes=False, seeds=True)
 @handles_errors
 def inventory_command(out: Path | None, net: NetOptions) -> None:
     """List every scenario of the account and what it holds (GET only).
 
-    Writes inventory.xlsx and inventory.csv (one row per scenario), one table per kind of value
-    (SMS senders, Call API hosts, audio URLs, numbers, Say voices) with the scenarios using
-    each, and starter-rules.csv: one row per sender and host, to fill in and feed to plan.
+    Prints the senders, hosts, audio URLs, numbers and voices found, with how many scenarios
+    use each. Writes inventory.xlsx and inventory.csv (one row per scenario), one table per kind
+    of value with the scenarios using each, and starter-rules.csv: one row per sender and host,
+    to fill in and feed to plan.
     """
-    import json
-    import tempfile
-    import time
+    from migrate.commands.inventory import inventory_command as take_inventory
 
-    from migrate.commands.finish import say
-    from migrate.config import DEFAULT_REPORTS_DIR
-    from migrate.inventory import CATEGORIES, inventory_account
-    from migrate.reports.inventory_tables import INVENTORY_XLSX, STARTER_CSV, write_inventory
-
-    net.precheck()
-    folder = out or Path(DEFAULT_REPORTS_DIR) / time.strftime("inventory-%Y%m%d-%H%M%S")
-
-    def progress(seen: int) -> None:
-        if not net.quiet and seen % 500 == 0:
-            click.echo(f"{seen} scenarios read", err=True)
-
-    # --sandbox keeps its store in a scratch folder: an inventory is not a run.
-    with (
-        tempfile.TemporaryDirectory(prefix="ivr-migrate-inventory-") as scratch,
-        net.connect(Path(scratch), new=True) as connection,
-    ):
-        inventory = inventory_account(
-            connection.base_url,
-            connection.credentials,
-            read_rate=connection.read_rate,
-            timeout=connection.timeout,
-            connections=connection.concurrency,
-            progress=progress,
-        )
-    paths = write_inventory(folder, inventory)
-    distinct = {category: len(inventory.tables[category]) for category in CATEGORIES}
-    actions = sum(entry.actions for entry in inventory.scenarios)
-    say(
-        net,
-        f"{len(inventory.scenarios)} scenarios, {actions} actions: "
-        + ", ".join(f"{count} {category}" for category, count in distinct.items()),
-    )
-    say(net, f"inventory: {folder / INVENTORY_XLSX} (and inventory*.csv)")
-    say(
-        net,
-        f"starter sheet: {folder / STARTER_CSV}: fill in new values on the rows to change, "
-        f"delete the others, then run: ivr-migrate plan {folder / STARTER_CSV}",
-    )
-    if net.as_json:
-        summary = {
-            "folder": str(folder),
-            "scenarios": len(inventory.scenarios),
-            "actions": actions,
-            "distinct": distinct,
-            "files": [str(path) for path in paths],
-        }
-        click.echo(json.dumps(summary, indent=2))
+    take_inventory(net, out)
 
 
 def main() -> None:

@@ -512,28 +512,60 @@ class IvrClient:
 
 
 def check_base_url(base_url: str) -> URL:
-    """The base URL, parsed: ``https://``, or ``http://`` to a loopback host; else ConfigError."""
+    """The base URL, normalised: scheme and host in lower case, no default port, no trailing
+    slash (``https://X.example/`` and ``https://x.example:443`` are one account).
+
+    ``https://``, or ``http://`` to a loopback host; no path, query, fragment or credentials,
+    else ConfigError. The messages never repeat a query, a fragment or credentials: they may
+    hold a key.
+    """
+    text = base_url.strip()
+    shown = _redacted(text)
+    fix = "e.g. https://xxxxx.api.infobip.com; the default is https://api.infobip.com"
+    if not text:
+        raise ConfigError(f"--base-url is empty: give your account's base URL ({fix})")
+    if "://" not in text and re.fullmatch(r"[\w.-]+(:\d+)?(/\S*)?", shown):
+        authority = shown.split("/", 1)[0]
+        raise ConfigError(f"--base-url {shown!r} has no scheme: write https://{authority}")
     try:
-        url = URL(base_url.strip())
-    except (ValueError, TypeError):
-        raise ConfigError(f"--base-url {base_url!r} is not a URL") from None
-    shown = str(url.with_user(None)) if url.host else base_url
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(
-            f"--base-url {shown!r} must be https://HOST (e.g. https://xxxxx.api.infobip.com)"
-        )
+        url = URL(text)
+        host = url.raw_host or ""
+    except (ValueError, TypeError, UnicodeError):
+        raise ConfigError(f"--base-url {shown!r} must be https://HOST ({fix})") from None
+    if url.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"--base-url {shown!r} must be https://HOST ({fix})")
     if url.user or url.password:
         raise ConfigError(
             f"--base-url {shown!r} must not carry credentials: use the INFOBIP_* variables"
         )
+    port = None if url.is_default_port() else url.explicit_port
+    base = URL.build(scheme=url.scheme, host=host, port=port)
     if url.query_string or url.fragment:
-        raise ConfigError(f"--base-url {shown!r} must not have a query or a fragment")
-    if url.scheme == "http" and not is_loopback(url.host):
+        raise ConfigError(
+            f"--base-url {shown!r} must not have a query string or a fragment (not shown: it "
+            f"may hold a key): give {base} and the key in INFOBIP_API_KEY"
+        )
+    if url.path not in ("", "/"):
+        raise ConfigError(
+            f"--base-url {shown!r} must not have a path: give the account's base URL, {base}"
+        )
+    if url.scheme == "http" and not is_loopback(host):
         raise ConfigError(
             f"--base-url {shown!r}: http:// is only allowed for 127.0.0.1, ::1 and localhost; "
             "use https://"
         )
-    return url
+    return base
+
+
+def normalise_base_url(base_url: str) -> str:
+    """:func:`check_base_url` as text: the form a run records and compares."""
+    return str(check_base_url(base_url))
+
+
+def _redacted(text: str) -> str:
+    """A base URL as an error message may show it: without credentials, query or fragment."""
+    text = re.split(r"[?#]", text, maxsplit=1)[0]
+    return re.sub(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/@]*@", r"\1", text)
 
 
 def is_loopback(host: str) -> bool:

@@ -251,7 +251,7 @@ def read_sheet(
 ) -> list[SheetRow]:
     """Read and check a rule sheet; raise :class:`SheetError` with every problem found.
 
-    ``sheet`` names the worksheet of an XLSX workbook (default: the first one); ``rules`` the
+    ``sheet`` names the worksheet of an XLSX workbook (needed when it has several); ``rules`` the
     rules its rows may use (default: the built-in rules and installed plugins).
     """
     file = os.fspath(path)
@@ -259,6 +259,7 @@ def read_sheet(
         source = open_sheet_file(Path(file), sheet)
         try:
             checker = _Validator(file, source.merged, rules or rule_catalogue())
+            checker.hidden_rows = source.hidden_rows
             return checker.run(source.records)
         finally:
             source.close()  # the validator may stop early: release the file now
@@ -357,6 +358,8 @@ class _Validator:
         self.param_names = {_key(p.name): p.name for r in self.rules.values() for p in r.params}
         self.params_of = {name: {p.name: p for p in r.params} for name, r in self.rules.items()}
         self.problems: list[Problem] = []
+        #: Rows hidden in Excel: applied unseen by whoever reviews the sheet, so refused.
+        self.hidden_rows: frozenset[int] = frozenset()
 
     def add(self, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(self.file, row, column, message))
@@ -494,6 +497,9 @@ class _Validator:
         rows: list[SheetRow] = []
         seen: dict[tuple[str, str, str, tuple[str, tuple[Cell, ...]]], int] = {}
         for number, cells in records:
+            if number in self.hidden_rows and any(cells):
+                self.add(number, None, _HIDDEN_ROW)
+                continue
             checked = checker.check(number, cells, hidden.get(number, _NOTHING_HIDDEN))
             if checked is None:
                 continue
@@ -525,6 +531,10 @@ class _ParamSet:
 
 
 _NOTHING_HIDDEN: Final[frozenset[int]] = frozenset()
+_HIDDEN_ROW: Final = (
+    "the row is hidden in Excel (hidden, or filtered out), so a review of the sheet does not "
+    "show it: unhide it, or delete it"
+)
 
 
 class _RowChecker:

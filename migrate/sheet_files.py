@@ -30,6 +30,9 @@ FIX_TEXT_COLUMN: Final = "format the column as Text in Excel and type or paste t
 _SNIFF_BYTES: Final = 64 * 1024
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _MERGE_REF: Final = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+)(\d+):([A-Z]+)(\d+)\"")
+_ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_ROW_NUMBER: Final = re.compile(rb"\br=\"(\d+)\"")
+_HIDDEN: Final = re.compile(rb"\bhidden=\"(?:1|true)\"")
 
 
 class Unreadable(Exception):
@@ -74,6 +77,8 @@ class SheetSource:
     records: Iterator[Record]
     #: Merged XLSX ranges: (first row, first column, last row, last column), 1-based.
     merged: list[tuple[int, int, int, int]]
+    #: XLSX rows hidden in Excel (hidden by hand, or filtered out), 1-based.
+    hidden_rows: frozenset[int] = frozenset()
 
     def close(self) -> None:
         """Release the file even when the records were not read to the end."""
@@ -83,7 +88,7 @@ class SheetSource:
 
 
 def open_sheet_file(path: Path, sheet: str | None = None) -> SheetSource:
-    """Open a sheet file; ``sheet`` names an XLSX worksheet (default: the first)."""
+    """Open a sheet file; ``sheet`` names an XLSX worksheet (needed when there are several)."""
     try:
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
@@ -245,13 +250,13 @@ def _open_xlsx(path: Path, sheet: str | None) -> SheetSource:
         ) from None
     try:
         worksheet = _worksheet(workbook, sheet)
-        merged = _merged_ranges(path, getattr(worksheet, "_worksheet_path", None))
+        merged, hidden = _scan_xml(path, getattr(worksheet, "_worksheet_path", None))
     except BaseException:
         workbook.close()
         handle.close()
         raise
     worksheet.reset_dimensions()  # a wrong <dimension> would silently cut rows
-    return SheetSource(_xlsx_rows(handle, workbook, worksheet), merged)
+    return SheetSource(_xlsx_rows(handle, workbook, worksheet), merged, hidden)
 
 
 def _worksheet(workbook: Any, sheet: str | None) -> Any:
@@ -260,6 +265,11 @@ def _worksheet(workbook: Any, sheet: str | None) -> Any:
         listed = ", ".join(repr(n) for n in names)
         raise Unreadable(f"has no sheet named {sheet!r}: its sheets are {listed}")
     tables = list(workbook.worksheets)
+    if sheet is None and len(tables) > 1:
+        listed = ", ".join(repr(table.title) for table in tables)
+        raise Unreadable(
+            f"has {len(tables)} sheets ({listed}): name the one to use with --sheet NAME"
+        )
     worksheet = workbook[sheet] if sheet is not None else (tables[0] if tables else None)
     if worksheet is None or not hasattr(worksheet, "iter_rows"):
         raise Unreadable("has no sheet with a table (only charts): pick a sheet with --sheet")
@@ -311,19 +321,23 @@ def _long(cell: str) -> BadCell:
     )
 
 
-def _merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int]]:
-    """Merged ranges of a worksheet, read from its XML (openpyxl's read-only mode omits them)."""
+def _scan_xml(
+    path: Path, part: str | None
+) -> tuple[list[tuple[int, int, int, int]], frozenset[int]]:
+    """Merged ranges and hidden rows of a worksheet, read from its XML (openpyxl's read-only
+    mode omits both)."""
     if not part:
-        return []
+        return [], frozenset()
     try:
         with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
-            return _scan_merged(xml)
+            return _scan(xml)
     except (KeyError, OSError, zipfile.BadZipFile):
-        return []  # openpyxl read the cells; a missing part only costs the merge check
+        return [], frozenset()  # openpyxl read the cells; a missing part only costs the checks
 
 
-def _scan_merged(xml: Any) -> list[tuple[int, int, int, int]]:
+def _scan(xml: Any) -> tuple[list[tuple[int, int, int, int]], frozenset[int]]:
     found: set[tuple[int, int, int, int]] = set()
+    hidden: set[int] = set()
     tail = b""
     while chunk := xml.read(1 << 20):
         data = tail + chunk
@@ -332,8 +346,12 @@ def _scan_merged(xml: Any) -> list[tuple[int, int, int, int]]:
             found.add(
                 (int(first_row), _column_number(first_col), int(last_row), _column_number(last_col))
             )
+        for match in _ROW_TAG.finditer(data):
+            number = _ROW_NUMBER.search(match.group(1))
+            if number and _HIDDEN.search(match.group(1)):
+                hidden.add(int(number.group(1)))
         tail = data[-200:]  # a tag cut by the chunk boundary is found whole in the next round
-    return sorted(found)
+    return sorted(found), frozenset(hidden)
 
 
 def _column_number(letters: bytes) -> int:

@@ -23,7 +23,9 @@ NO_ENV: dict[str, str | None] = {
     "INFOBIP_PASSWORD": None,
     "INFOBIP_BASE_URL": None,
 }
-FAST = ["--write-rate", "40/0.5s", "--read-rate", "2000/1s", "--timeout", "2", "--no-progress"]
+#: Options of every networked command; plan and inventory take no --write-rate (they only read).
+READS = ["--read-rate", "2000/1s", "--timeout", "2", "--no-progress"]
+FAST = ["--write-rate", "40/0.5s", *READS]
 
 
 def invoke(*args: str, key: str | None = KEY) -> Result:
@@ -99,11 +101,12 @@ def test_full_cycle_exit_codes_and_no_credential_anywhere(tmp_path: Path) -> Non
     with sandbox(accounts=(account,), generate=14) as running:
         base = ["--base-url", running.base_url, *FAST]
 
-        planned = invoke("plan", str(sheet), "--out", str(run_dir), *base)
+        planned = invoke("plan", str(sheet), "--out", str(run_dir), "--base-url",
+                         running.base_url, *READS)  # fmt: skip
         outputs.append(planned.output)
         assert planned.exit_code == 0, planned.output
         assert "plan: 9 planned, 12 unchanged" in planned.stdout
-        assert f"next: ivr-migrate apply {run_dir}" in planned.stdout
+        assert f"next: ivr-migrate apply {run_dir} --base-url {running.base_url}" in planned.stdout
         assert_reports(run_dir, title="Dry-run report")
 
         unconfirmed = invoke("apply", str(run_dir), *base)
@@ -178,6 +181,48 @@ def test_run_with_the_embedded_sandbox(tmp_path: Path, monkeypatch: pytest.Monke
     assert again.exit_code == 0 and "3 rolled back, 4 unchanged" in again.stdout
 
 
-def test_sandbox_seed_folder_must_be_a_folder(tmp_path: Path) -> None:
+def test_sandbox_is_a_flag_before_the_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     result = invoke("plan", "--sandbox", str(DEMO_SHEET), key=None)
+    assert result.exit_code == 0, result.output
+    assert "plan: 3 planned, 4 unchanged" in result.stdout
+
+
+def test_sandbox_seed_folder_seeds_the_run(tmp_path: Path) -> None:
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    source = Path(__file__).resolve().parent.parent / "migrate" / "seed"
+    for name in ("03-order-status-lookup.json", "11-city-weather-broadcast.json"):
+        (seed / name).write_bytes((source / name).read_bytes())
+    out = tmp_path / "run"
+    result = invoke("plan", str(DEMO_SHEET), "--sandbox", "--sandbox-seed", str(seed),
+                    "--out", str(out), key=None)  # fmt: skip
+    # two scenarios instead of the bundled seven: the id row of the demo sheet is not found
+    assert result.exit_code == 1, result.output
+    assert "plan: 2 planned, 1 not found" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (
+            ["--sandbox", "--sandbox-seed", "no-such-dir"],
+            "--sandbox-seed no-such-dir: not a folder",
+        ),
+        (
+            ["--sandbox-seed", "seed"],
+            "--sandbox-seed seed seeds the embedded sandbox: add --sandbox",
+        ),
+    ],
+)
+def test_sandbox_seed_mistakes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], phrase: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seed").mkdir()
+    result = invoke("plan", str(DEMO_SHEET), *args, key=None)
     assert result.exit_code == 2
+    assert phrase in one_line_error(result)
+    assert not (tmp_path / "reports").exists()

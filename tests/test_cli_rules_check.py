@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import inspect
 import io
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from test_cli_engine import NO_ENV
 
-from migrate.catalogue_text import TYPE_HELP
+from migrate.catalogue_text import TYPE_HELP, plain
 from migrate.cli import cli
 from migrate.plugins import rule_catalogue
 from transforms.rules.base import PARAM_TYPES
@@ -46,7 +48,8 @@ def test_rules_name_prints_the_whole_docstring_and_every_parameter(runner: CliRu
     result = runner.invoke(cli, ["rules", "sms-sender"])
     assert result.exit_code == 0, result.output
     rule = rule_catalogue()["sms-sender"]
-    assert inspect.cleandoc(rule.doc) in result.stdout
+    assert plain(inspect.cleandoc(rule.doc)) in result.stdout
+    assert "Every sendSms at any depth gets 'new' as its 'from'" in result.stdout
     for param in rule.params:
         assert param.help in result.stdout
         assert f"example: {param.example}" in result.stdout
@@ -57,7 +60,15 @@ def test_rules_name_prints_the_whole_docstring_and_every_parameter(runner: CliRu
 def test_every_rule_renders_in_full(runner: CliRunner, name: str) -> None:
     result = runner.invoke(cli, ["rules", name])
     assert result.exit_code == 0, result.output
-    assert inspect.cleandoc(rule_catalogue()[name].doc) in result.stdout
+    assert plain(inspect.cleandoc(rule_catalogue()[name].doc)) in result.stdout
+    # plain text, not reStructuredText: no ``literal`` and no :role:`target`
+    assert "``" not in result.stdout and not re.search(r":[a-z]+:`", result.stdout)
+
+
+def test_docstring_markup_becomes_plain_text() -> None:
+    assert plain("gets ``new`` as its ``from``") == "gets 'new' as its 'from'"
+    assert plain("through :func:`transforms.model.walk`.") == "through walk."
+    assert plain("a :class:`~migrate.errors.SheetError`") == "a SheetError"
 
 
 def test_rules_lists_an_installed_plugin_rule(
@@ -105,14 +116,16 @@ def test_rules_unknown_name_without_a_close_match_lists_the_rules(runner: CliRun
     )
 
 
-def test_check_demo_sheet_prints_a_summary(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["check", str(DEMO)])
+def test_check_demo_sheet_prints_a_summary() -> None:
+    result = CliRunner(env=NO_ENV).invoke(cli, ["check", str(DEMO)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         f"{DEMO}: 5 rows, no problems found",
         "  targets: 2 scenario ids, 2 selectors (*, name:Order status*) matched when planning",
         "  rows per rule: sms-sender 3, url 1, sms-text 1",
-        f"Nothing was sent. `ivr-migrate plan {DEMO}` shows what would change.",
+        f"Nothing was sent. To see what would change: ivr-migrate plan {DEMO}",
+        "No credentials here: set INFOBIP_API_KEY first, or try the sheet on the embedded "
+        f"sandbox: ivr-migrate plan {DEMO} --sandbox",
     ]
     assert result.stderr == ""
 

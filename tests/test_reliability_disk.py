@@ -27,7 +27,8 @@ from migrate.engine.runfolder import MIN_FREE_BYTES
 from migrate.sandbox import Account, RunningSandbox
 
 KEY = "reliability-disk-key"
-FAST = ["--write-rate", "40/0.5s", "--read-rate", "2000/1s", "--timeout", "5", "--no-progress"]
+READS = ["--read-rate", "2000/1s", "--timeout", "5", "--no-progress"]
+FAST = ["--write-rate", "40/0.5s", *READS]
 RENAME = [{"scenario_id": "*", "rule": "rename", "description": "{description} (disk)"}]
 
 
@@ -85,7 +86,7 @@ def fill(folder: Path) -> None:
 def plan_elsewhere(running: RunningSandbox, tmp_path: Path, into: Path) -> Path:
     """Plan on the normal disk, then move the run folder onto ``into``."""
     sheet = write_sheet(tmp_path / "sheet.csv", RENAME)
-    planned = invoke(running, "plan", str(sheet), "--out", str(tmp_path / "planned"), *FAST)
+    planned = invoke(running, "plan", str(sheet), "--out", str(tmp_path / "planned"), *READS)
     assert planned.exit_code == 0, planned.output
     run_dir = into / "run"
     shutil.copytree(tmp_path / "planned", run_dir)
@@ -188,3 +189,34 @@ def test_apply_on_a_full_or_read_only_run_folder_says_why(
     wanted = "No space left on device" if state == "full" else "Read-only file system"
     assert wanted in line, line
     no_request(running)
+
+
+# -- an archived run on a read-only disk stays inspectable ------------------------------------
+
+
+def test_status_and_show_read_a_run_on_a_read_only_filesystem(
+    running: RunningSandbox, tmp_path: Path, small_fs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = plan_elsewhere(running, tmp_path, small_fs / "reports")
+    assert mount("-o", "remount,ro", str(small_fs)).returncode == 0
+    for command in (["status"], ["status", "--json"], ["show"], ["show", "--json"]):
+        result = invoke(running, *command, str(run_dir))
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
+    assert "7 planned" in invoke(running, "status", str(run_dir)).stdout
+    shown = invoke(running, "show", str(run_dir)).stdout
+    assert "would update" in shown and "(disk)" in shown
+    monkeypatch.chdir(small_fs)
+    listing = invoke(running, "status")
+    assert listing.exit_code == 0, listing.output
+    assert "run" in listing.stdout and "7 planned" in listing.stdout
+    no_request(running)
+
+
+def test_report_on_a_read_only_filesystem_says_what_still_works(
+    running: RunningSandbox, tmp_path: Path, small_fs: Path
+) -> None:
+    run_dir = plan_elsewhere(running, tmp_path, small_fs)
+    assert mount("-o", "remount,ro", str(small_fs)).returncode == 0
+    line = one_line_error(invoke(running, "report", str(run_dir)))
+    assert "Read-only file system" in line and "status and show still read it" in line

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -48,8 +49,7 @@ def planned_run(running: RunningSandbox, tmp_path_factory: pytest.TempPathFactor
     (folder / "good.csv").write_text(GOOD_SHEET, encoding="utf-8")
     run_dir = folder / "run"
     planned = cli_invoke(
-        "plan", str(folder / "good.csv"), "--out", str(run_dir), "--write-rate", "40/0.5s",
-        env=environment(running),
+        "plan", str(folder / "good.csv"), "--out", str(run_dir), env=environment(running),
     )  # fmt: skip
     assert planned.exit_code == 0, planned.output
     return run_dir
@@ -69,10 +69,20 @@ def world(
     (tmp_path / "a-file").write_text("not a folder")
     (tmp_path / "corrupt").mkdir()
     (tmp_path / "corrupt" / "journal.sqlite").write_bytes(os.urandom(8192))
+    damaged(planned_run, tmp_path / "no-attempts", "DROP TABLE attempts")
+    damaged(planned_run, tmp_path / "odd-state", "UPDATE rows SET state = 'frozen' WHERE id = 1")
     running.reset_log()
     yield tmp_path
     # the point of every case: nothing reached the API
     assert running.request_log() == []
+
+
+def damaged(run_dir: Path, copy: Path, sql: str) -> None:
+    """A copy of a planned run whose journal was damaged by ``sql``."""
+    shutil.copytree(run_dir, copy)
+    with sqlite3.connect(copy / "journal.sqlite") as db:
+        db.execute(sql)
+    db.close()
 
 
 def cli_invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
@@ -208,6 +218,8 @@ class Bad:
     args: list[str]
     phrase: str
     env: dict[str, str | None] = field(default_factory=dict)
+    #: Text that must not appear anywhere in the output (a key in a URL, a header injection).
+    hidden: str | None = None
 
 
 RATE = "N/PERIOD, e.g. 6/min"
@@ -217,11 +229,14 @@ BASIC = "set both INFOBIP_USERNAME and INFOBIP_PASSWORD"
 NO_RUN = "no run "
 CORRUPT = "cannot open the journal corrupt/journal.sqlite: file is not a database"
 NO_KEY: dict[str, str | None] = {"INFOBIP_API_KEY": None}
+MISSING_TABLE = "is damaged: table attempts is missing; restore the run folder from a backup"
+UNKNOWN_STATE = "is damaged: row 1 has the unknown state 'frozen'"
 
 CONFIGURATIONS = [
-    Bad("write-rate-zero", ["plan", "good.csv", "--write-rate", "0/min"], "at least 1 request"),
-    Bad("write-rate-fortnight", ["plan", "good.csv", "--write-rate", "6/fortnight"], RATE),
-    Bad("write-rate-abc", ["plan", "good.csv", "--write-rate", "abc"], RATE),
+    Bad("write-rate-zero", ["run", "good.csv", "--yes", "--write-rate", "0/min"], "at least 1"),
+    Bad("write-rate-fortnight", ["run", "good.csv", "--yes", "--write-rate", "6/fortnight"], RATE),
+    Bad("write-rate-abc", ["apply", "planned", "--yes", "--write-rate", "abc"], RATE),
+    Bad("write-rate-on-plan", ["plan", "good.csv", "--write-rate", "6/min"], "No such option"),
     Bad("write-rate-empty-period", ["run", "good.csv", "--yes", "--write-rate", "6/"], RATE),
     Bad("read-rate-zero-period", ["plan", "good.csv", "--read-rate", "5/0s"], "positive period"),
     Bad("read-rate-negative", ["plan", "good.csv", "--read-rate", "-5/s"], "rate '-5/s'"),
@@ -250,6 +265,52 @@ CONFIGURATIONS = [
         ["plan", "good.csv", "--base-url", "https://user:pw@api.example.com"],
         "must not carry credentials",
     ),
+    Bad(
+        "base-url-with-a-path",
+        ["plan", "good.csv", "--base-url", "https://api.example.com/voice/ivr/1"],
+        "must not have a path: give the account's base URL, https://api.example.com",
+    ),
+    Bad(
+        "base-url-with-a-key-in-its-query",
+        ["plan", "good.csv", "--base-url", "https://api.example.com/?apikey=Q-S3CR3T"],
+        "must not have a query string or a fragment (not shown: it may hold a key)",
+        hidden="Q-S3CR3T",
+    ),
+    Bad(
+        "base-url-env-with-a-key-in-its-fragment",
+        ["apply", "planned", "--yes"],
+        "must not have a query string or a fragment",
+        {"INFOBIP_BASE_URL": "https://api.example.com#F-S3CR3T"},
+        hidden="F-S3CR3T",
+    ),
+    Bad(
+        "base-url-without-scheme",
+        ["plan", "good.csv", "--base-url", "xxxxx.api.infobip.com"],
+        "'xxxxx.api.infobip.com' has no scheme: write https://xxxxx.api.infobip.com",
+    ),
+    Bad(
+        "api-key-with-a-line-break",
+        ["plan", "good.csv"],
+        "INFOBIP_API_KEY holds a character an HTTP header cannot carry",
+        {"INFOBIP_API_KEY": "KEY\nX-Evil: 1"},
+        hidden="X-Evil",
+    ),
+    Bad(
+        "api-key-with-a-line-break-apply",
+        ["apply", "planned", "--yes"],
+        "INFOBIP_API_KEY holds a character",
+        {"INFOBIP_API_KEY": "KEY\r\nX-Evil: 1"},
+        hidden="X-Evil",
+    ),
+    Bad(
+        "token-with-a-tab-inventory",
+        ["inventory", "--out", "inv"],
+        "INFOBIP_TOKEN holds a character",
+        {"INFOBIP_API_KEY": None, "INFOBIP_TOKEN": "abc\tdef"},
+    ),
+    Bad("out-is-dev-null", ["plan", "good.csv", "--out", "/dev/null"], "--out /dev/null is not a"),
+    Bad("run-out-is-dev-null", ["run", "good.csv", "--yes", "--out", "/dev/null"], "/dev/null"),
+    Bad("inventory-out-is-dev-null", ["inventory", "--out", "/dev/null"], "/dev/null is not a"),
     Bad("no-credentials-plan", ["plan", "good.csv"], NO_CREDENTIALS, NO_KEY),
     Bad("no-credentials-apply", ["apply", "planned", "--yes"], NO_CREDENTIALS, NO_KEY),
     Bad("no-credentials-inventory", ["inventory", "--out", "inv"], NO_CREDENTIALS, NO_KEY),
@@ -284,10 +345,23 @@ CONFIGURATIONS = [
     Bad("status-corrupt-journal", ["status", "corrupt"], CORRUPT),
     Bad("report-no-such-run", ["report", "nope"], NO_RUN + "'nope'"),
     Bad("report-corrupt-journal", ["report", "corrupt"], CORRUPT),
+    Bad("apply-missing-table", ["apply", "no-attempts", "--yes"], MISSING_TABLE),
+    Bad("status-missing-table", ["status", "no-attempts"], MISSING_TABLE),
+    Bad("show-missing-table", ["show", "no-attempts"], MISSING_TABLE),
+    Bad("report-missing-table", ["report", "no-attempts"], MISSING_TABLE),
+    Bad("apply-unknown-state", ["apply", "odd-state", "--yes"], UNKNOWN_STATE),
+    Bad("retry-unknown-state", ["retry", "odd-state", "--yes", "--all"], UNKNOWN_STATE),
+    Bad("rollback-unknown-state", ["rollback", "odd-state", "--yes"], UNKNOWN_STATE),
+    Bad("status-unknown-state", ["status", "odd-state", "--json"], UNKNOWN_STATE),
+    Bad("show-unknown-state", ["show", "odd-state"], UNKNOWN_STATE),
     Bad("out-is-a-file", ["plan", "good.csv", "--out", "a-file"], "'a-file' is a file"),
     Bad("out-not-empty", ["plan", "good.csv", "--out", "nonempty"], "nonempty is not empty"),
     Bad("out-under-a-file", ["plan", "good.csv", "--out", "a-file/run"], "a-file/run"),
-    Bad("sandbox-seed-is-a-file", ["plan", "good.csv", "--sandbox", "a-file"], "--sandbox a-file"),
+    Bad(
+        "sandbox-seed-is-a-file",
+        ["plan", "good.csv", "--sandbox", "--sandbox-seed", "a-file"],
+        "--sandbox-seed a-file: not a folder",
+    ),
     Bad("unknown-option", ["plan", "good.csv", "--bogus"], "No such option '--bogus'"),
     Bad("missing-argument", ["plan"], "Missing argument 'SHEET'"),
     Bad("unknown-command", ["aply", "planned"], "No such command 'aply'"),
@@ -304,9 +378,14 @@ def test_bad_configuration(bad: Bad, world: Path, running: RunningSandbox) -> No
     assert lines[0].startswith("error: "), lines
     assert bad.phrase in lines[0], lines
     assert result.stdout == ""
+    if bad.hidden is not None:
+        assert bad.hidden not in result.output
     # no run folder was left behind by a configuration refused at the start
     made = {p.name for p in world.iterdir()}
-    assert made <= {"good.csv", "empty", "nonempty", "a-file", "corrupt", "planned"}, made
+    assert made <= {*FOLDERS, "good.csv", "a-file", "planned"}, made
+
+
+FOLDERS = {"empty", "nonempty", "corrupt", "no-attempts", "odd-state"}
 
 
 def test_the_bad_input_suite_is_large() -> None:

@@ -29,7 +29,8 @@ from test_engine_support import sandbox, write_sheet
 from migrate.cli import cli as ivr_migrate
 from migrate.sandbox import Account, RunningSandbox
 
-FAST = ["--write-rate", "40/0.5s", "--read-rate", "2000/1s", "--timeout", "5", "--no-progress"]
+READS = ["--read-rate", "2000/1s", "--timeout", "5", "--no-progress"]
+FAST = ["--write-rate", "40/0.5s", *READS]
 RENAME = [{"scenario_id": "*", "rule": "rename", "description": "{description} (secrets)"}]
 
 
@@ -144,7 +145,7 @@ def test_every_command_with_an_api_key_leaks_nothing(world: World) -> None:
     run("key", "rules", "sms-sender")
     run("key", "sandbox", "--help")
     run("key", "check", str(sheet))
-    run("key", "plan", str(sheet), "--out", "run1", *FAST)
+    run("key", "plan", str(sheet), "--out", "run1", *READS)
     # a 400 for the first PUT: a permanent failure, with the server's error text journaled
     world.running.set_faults(sequence=(400,), methods={"PUT"})
     run("key", "apply", "run1", "--yes", *FAST, expect=1)
@@ -154,9 +155,9 @@ def test_every_command_with_an_api_key_leaks_nothing(world: World) -> None:
     run("key", "report", "run1")
     run("key", "rollback", "run1", "--yes", "--json", *FAST)
     run("key", "run", str(sheet), "--out", "run2", "--yes", "--json", *FAST)
-    run("key", "inventory", "--out", "inventory", *FAST)
+    run("key", "inventory", "--out", "inventory", *READS)
     # a wrong key, also recognisable: 401 at the connection check, for a read and a write
-    out = run("wrong-key", "plan", str(sheet), "--out", "run3", *FAST, expect=2)
+    out = run("wrong-key", "plan", str(sheet), "--out", "run3", *READS, expect=2)
     assert "HTTP 401" in out
     out = run("wrong-key", "rollback", "run2", "--yes", *FAST, expect=2)
     assert "HTTP 401" in out
@@ -169,12 +170,12 @@ def test_every_command_with_an_api_key_leaks_nothing(world: World) -> None:
 def test_basic_password_and_bearer_token_leak_nothing(world: World, scheme: str) -> None:
     sheet = write_sheet(world.folder / "sheet.csv", RENAME)
     run = world.cli
-    run(scheme, "plan", str(sheet), "--out", "run1", *FAST)
+    run(scheme, "plan", str(sheet), "--out", "run1", *READS)
     world.running.set_faults(sequence=(400,), methods={"PUT"})
     run(scheme, "apply", "run1", "--yes", *FAST, expect=1)
     run(scheme, "report", "run1")
     run(scheme, "rollback", "run1", "--yes", *FAST)
-    run(scheme, "inventory", "--out", "inventory", *FAST)
+    run(scheme, "inventory", "--out", "inventory", *READS)
     assert world.running.put_counts()
 
     assert_nothing_leaked(world)

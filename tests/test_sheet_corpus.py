@@ -64,6 +64,12 @@ def xlsx(*rows: list[Any], edit: Callable[[Any], None] | None = None) -> Callabl
     return write
 
 
+def hide_rows(sheet: Any, *rows: int) -> None:
+    """Hide rows as Excel does by hand or with a filter (``<row hidden="1">``)."""
+    for row in rows:
+        sheet.row_dimensions[row].hidden = True
+
+
 def excel_saved_formula(path: Path) -> None:
     """A formula cell as Excel saves it: the formula and, next to it, its cached result.
 
@@ -157,6 +163,32 @@ CORPUS = [
         ["sheet.xlsx: has no sheet named 'Rulez': its sheets are 'Rules'"],
         file="sheet.xlsx",
         sheet="Rulez",
+    ),
+    Case(
+        "several-sheets-without-sheet-option",
+        xlsx(
+            ["scenario_id", "rule", "new"],
+            [ID_A, "sms-sender", "NewBrand"],
+            edit=lambda sheet: sheet.parent.create_sheet("Notes").append(["who", "when"]),
+        ),
+        ["sheet.xlsx: has 2 sheets ('Rules', 'Notes'): name the one to use with --sheet NAME"],
+        file="sheet.xlsx",
+    ),
+    Case(
+        "hidden-rows",
+        xlsx(
+            ["scenario_id", "rule", "new"],
+            [ID_A, "sms-sender", "NewBrand"],
+            [ID_B, "sms-sender", "HiddenBrand"],
+            ["*", "sms-sender", "Filtered"],
+            edit=lambda sheet: hide_rows(sheet, 3, 4),
+        ),
+        [
+            f"sheet.xlsx, row {row}: the row is hidden in Excel (hidden, or filtered out), so a "
+            "review of the sheet does not show it: unhide it, or delete it"
+            for row in (3, 4)
+        ],
+        file="sheet.xlsx",
     ),
     # --- the header -------------------------------------------------------------------------
     Case(

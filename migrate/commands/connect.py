@@ -5,7 +5,8 @@ in-process for the run folder and hands the engine its loopback URL and a fresh 
 the target ``sandbox`` (the URL changes at every start). The sandbox keeps its scenarios in
 ``<run folder>/sandbox.sqlite``, so a later ``apply``, ``retry`` or ``rollback`` of the same run
 with ``--sandbox`` finds them as the earlier command left them. Its write limit is compressed
-(6 per 2 s instead of 6 per 60 s) so the demo takes seconds.
+(6 per 2 s instead of 6 per 60 s) so the demo takes seconds. A new run's sandbox is seeded from
+``--sandbox-seed DIR``, or from the bundled examples.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from migrate.errors import ConfigError
 SANDBOX_DB: Final = "sandbox.sqlite"
 #: The target recorded for runs planned against the embedded sandbox.
 SANDBOX_TARGET: Final = "sandbox"
+#: How confirmations and messages name the embedded sandbox (its loopback port means nothing).
+SANDBOX_NAME: Final = "the embedded sandbox"
 #: The embedded sandbox's write limit, and the client's default write rate against it.
 SANDBOX_WRITE_RATE: Final = Rate(6, 2.0)
 #: Reads are not limited by the embedded sandbox; the client stays polite anyway.
 SANDBOX_READ_RATE: Final = Rate(100, 1.0)
-#: ``--sandbox`` given without a folder: seed from the bundled examples.
-BUNDLED_SEED: Final = "<bundled>"
 
 
 @dataclass(frozen=True)
@@ -42,34 +43,36 @@ class NetOptions:
     """The connection and output options of one invocation, as parsed."""
 
     base_url: str | None
-    write_rate: str | None
     read_rate: str | None
     concurrency: int
     timeout: float
-    sandbox: str | None
+    sandbox: bool
     as_json: bool
     quiet: bool
     progress: bool | None
-
-    @property
-    def seed_dir(self) -> Path | None:
-        return None if self.sandbox in (None, BUNDLED_SEED) else Path(str(self.sandbox))
+    #: ``None`` for the commands that only read (plan, inventory): they take no --write-rate.
+    write_rate: str | None = None
+    #: Only for the commands that start a new sandbox (plan, run, inventory).
+    sandbox_seed: Path | None = None
 
     def precheck(self) -> None:
         """What can be checked before a run folder is made: rates, credentials, base URL."""
         for text in (self.write_rate, self.read_rate):
             if text:
                 Rate.parse(text)
-        if self.sandbox is None:
-            Credentials.from_env()
+        if self.sandbox_seed is not None and not self.sandbox:
+            raise ConfigError(
+                f"--sandbox-seed {self.sandbox_seed} seeds the embedded sandbox: add --sandbox"
+            )
+        if not self.sandbox:
+            check_header_value(Credentials.from_env())
             if self.base_url is not None:
                 from migrate.client import check_base_url
 
                 check_base_url(self.base_url)
-        elif self.seed_dir is not None and not self.seed_dir.is_dir():
+        elif self.sandbox_seed is not None and not self.sandbox_seed.is_dir():
             raise ConfigError(
-                f"--sandbox {self.seed_dir}: not a folder of scenario JSON files (for the "
-                "bundled examples, put --sandbox after the sheet or before another option)"
+                f"--sandbox-seed {self.sandbox_seed}: not a folder of scenario JSON files"
             )
 
     @contextmanager
@@ -79,9 +82,11 @@ class NetOptions:
         """A :class:`Connection` for this run; with --sandbox, the sandbox serves meanwhile."""
         write_rate = Rate.parse(self.write_rate) if self.write_rate else None
         read_rate = Rate.parse(self.read_rate) if self.read_rate else None
-        if self.sandbox is None:
+        if not self.sandbox:
+            from migrate.client import normalise_base_url
+
             yield Connection(
-                base_url or self.base_url or DEFAULT_BASE_URL,
+                normalise_base_url(base_url or self.base_url or DEFAULT_BASE_URL),
                 Credentials.from_env(),
                 read_rate=read_rate or DEFAULT_READ_RATE,
                 write_rate=write_rate or DEFAULT_WRITE_RATE,
@@ -89,7 +94,7 @@ class NetOptions:
                 timeout=self.timeout,
             )
             return
-        with embedded_sandbox(run_dir, self.seed_dir, new=new) as (url, key):
+        with embedded_sandbox(run_dir, self.sandbox_seed, new=new) as (url, key):
             yield Connection(
                 url,
                 Credentials.api_key(key),
@@ -99,6 +104,33 @@ class NetOptions:
                 timeout=self.timeout,
                 target=SANDBOX_TARGET,
             )
+
+
+def where(connection: Connection) -> str:
+    """The account a confirmation names: its base URL, or the embedded sandbox."""
+    return SANDBOX_NAME if connection.target == SANDBOX_TARGET else connection.base_url
+
+
+#: Which variable holds the credential of each scheme (:meth:`Credentials.from_env`).
+_CREDENTIAL_VARIABLES: Final = {
+    "App": "INFOBIP_API_KEY",
+    "Bearer": "INFOBIP_TOKEN",
+    "IBSSO": "INFOBIP_IBSSO_TOKEN",
+    "Basic": "INFOBIP_USERNAME or INFOBIP_PASSWORD",
+}
+
+
+def check_header_value(credentials: Credentials) -> None:
+    """Refuse a credential that cannot travel in an HTTP header (a pasted line break, a tab, a
+    non-ASCII letter) before anything is made or sent; the message never shows the value."""
+    value = credentials.authorization()
+    if value.isascii() and value.isprintable():
+        return
+    variable = _CREDENTIAL_VARIABLES.get(credentials.scheme, "the credential variable")
+    raise ConfigError(
+        f"{variable} holds a character an HTTP header cannot carry (a line break, a tab or a "
+        "non-ASCII letter): set it to the credential alone"
+    )
 
 
 @contextmanager
@@ -116,10 +148,7 @@ def embedded_sandbox(
     if not new and not db_path.is_file():
         raise ConfigError(f"{run_dir} has no {SANDBOX_DB}: it was not planned with --sandbox")
     if seed_dir is not None and not seed_dir.is_dir():
-        raise ConfigError(
-            f"--sandbox {seed_dir}: not a folder of scenario JSON files (to use the bundled "
-            "examples, put --sandbox after the sheet or before another option)"
-        )
+        raise ConfigError(f"--sandbox-seed {seed_dir}: not a folder of scenario JSON files")
     config = SandboxConfig(
         write_rate=SANDBOX_WRITE_RATE,
         read_rate=None,

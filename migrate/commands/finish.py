@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,10 @@ import click
 
 from migrate.commands.connect import NetOptions
 from migrate.commands.exits import ExitCode, tally_exit
+from migrate.commands.hints import Hints, command_line, next_steps
 from migrate.commands.reportchild import write_reports_in_child
 from migrate.engine.options import Tally
-from migrate.vocabulary import Operation, RowState
+from migrate.engine.status import run_status
 
 
 def say(net: NetOptions, text: str) -> None:
@@ -27,7 +29,7 @@ def write_reports(net: NetOptions, run: Path) -> None:
         say(
             net,
             f"warning: reports not written ({result.problem}); retry with: "
-            f"ivr-migrate report {run}",
+            + command_line("report", run),
         )
         return
     say(net, f"report: {result.page}")
@@ -37,38 +39,22 @@ def finish(
     net: NetOptions,
     tally: Tally,
     command: str,
+    hints: Hints,
     extra: dict[str, Any] | None = None,
     *,
+    again: Sequence[str] = (),
     quiet_tally: bool = False,
     reports: bool = True,
 ) -> ExitCode:
-    """Write the reports, print the tally (and JSON); the exit code of DESIGN §3."""
+    """Write the reports, print the tally, what to run next (and JSON); the exit code of
+    DESIGN §3. ``again`` are the flags that repeat ``command`` (``retry --all``)."""
     if not quiet_tally:
         say(net, tally.line())
     if tally.rate_limited:
         say(net, f"{tally.rate_limited} request(s) answered 429 (rate limited) and retried")
     run = tally.run_dir
-    if tally.interrupted and command == Operation.PLAN:
-        say(net, "interrupted: this plan is incomplete and cannot be applied; plan the sheet again")
-    elif tally.interrupted:
-        say(
-            net,
-            f"interrupted: {tally.left} row(s) left, the journal is consistent; continue "
-            f"with: ivr-migrate {command} {run}",
-        )
-    elif tally.stopped in ("canary", "limit"):
-        left = tally.counts.get(RowState.PLANNED, 0) + tally.counts.get(RowState.IN_FLIGHT, 0)
-        if left:
-            say(
-                net,
-                f"{tally.stopped}: stopped after {sum(tally.this_run.values())} row(s); review "
-                f"{run}, then continue with: ivr-migrate apply {run}",
-            )
-    elif tally.stopped:
-        say(net, f"stopped: {tally.stopped}")
-    in_flight = tally.counts.get(RowState.IN_FLIGHT, 0)
-    if in_flight:
-        say(net, f"{in_flight} row(s) in flight: run `ivr-migrate {command} {run}`")
+    for line in next_steps(tally, command, hints, run_status(run, times=False), again):
+        say(net, line)
     if reports:
         write_reports(net, run)
     say(net, f"run folder: {run}")

@@ -22,8 +22,8 @@ SHEET_COPY_PREFIX: Final = "sheet"
 
 
 def now_iso() -> str:
-    """The current UTC time for metadata: ``2026-11-26T14:15:02+00:00``."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current UTC time for metadata: ``2026-11-26T14:15:02.125+00:00``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def make_run_id(sheet_path: Path, now: float | None = None) -> str:
@@ -40,6 +40,8 @@ def create_run_folder(
     run_id = make_run_id(sheet_path)
     if out is not None:
         run_dir = Path(out)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise ConfigError(f"--out {run_dir} is not a folder: give a new or empty folder")
         if run_dir.exists() and any(run_dir.iterdir()):
             raise ConfigError(f"--out {run_dir} is not empty: give a new or empty folder")
         run_id = run_dir.name or run_id
