@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from migrate.config import DEFAULT_WRITE_RATE, Credentials, Rate
+from migrate.config import Credentials, Rate
 from migrate.errors import ConfigError
 
 #: Looked for in the working directory when ``--accounts`` is not given.
@@ -47,8 +47,9 @@ class AccountSpec:
 
     name: str
     base_url: str
-    credentials: Credentials = field(repr=False)
-    write_rate: Rate = DEFAULT_WRITE_RATE
+    credentials: Credentials | None = field(repr=False)
+    #: None: the file names no rate (``--write-rate``, else 6/min, applies).
+    write_rate: Rate | None = None
     read_rate: Rate | None = None
 
 
@@ -62,8 +63,13 @@ def find_accounts_file(given: Path | None, cwd: Path | None = None) -> Path | No
     return default if default.is_file() else None
 
 
-def read_accounts(path: Path, env: Mapping[str, str] | None = None) -> dict[str, AccountSpec]:
-    """The accounts of ``path`` in file order; :class:`ConfigError` (one line) for any problem."""
+def read_accounts(
+    path: Path, env: Mapping[str, str] | None = None, *, credentials: bool = True
+) -> dict[str, AccountSpec]:
+    """The accounts of ``path`` in file order; :class:`ConfigError` (one line) for any problem.
+
+    ``credentials=False`` checks the file but reads no variable (the embedded sandbox makes
+    its own keys; ``check`` only needs the names)."""
     env = os.environ if env is None else env
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -82,11 +88,13 @@ def read_accounts(path: Path, env: Mapping[str, str] | None = None) -> dict[str,
         raise ConfigError(f"{path}: no [accounts.NAME] table; name at least one account")
     accounts: dict[str, AccountSpec] = {}
     for name, table in tables.items():
-        accounts[name] = _account(path, name, table, env)
+        accounts[name] = _account(path, name, table, env, credentials)
     return accounts
 
 
-def _account(path: Path, name: str, table: Any, env: Mapping[str, str]) -> AccountSpec:
+def _account(
+    path: Path, name: str, table: Any, env: Mapping[str, str], read_credentials: bool
+) -> AccountSpec:
     where = f"{path}, account {name!r}"
     if not _NAME.match(name):
         raise ConfigError(f"{where}: use letters, digits, '-', '_' and '.' in account names")
@@ -113,18 +121,18 @@ def _account(path: Path, name: str, table: Any, env: Mapping[str, str]) -> Accou
         check_base_url(base_url)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    credentials = _credentials(where, table, env)
+    credentials = _credentials(where, table, env, read_credentials)
     try:
         write_rate = Rate.parse(table["write_rate"]) if "write_rate" in table else None
         read_rate = Rate.parse(table["read_rate"]) if "read_rate" in table else None
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    return AccountSpec(
-        name, base_url.strip(), credentials, write_rate or DEFAULT_WRITE_RATE, read_rate
-    )
+    return AccountSpec(name, base_url.strip(), credentials, write_rate, read_rate)
 
 
-def _credentials(where: str, table: Mapping[str, str], env: Mapping[str, str]) -> Credentials:
+def _credentials(
+    where: str, table: Mapping[str, str], env: Mapping[str, str], read: bool
+) -> Credentials | None:
     named = [key for key in _CREDENTIAL_KEYS if key in table]
     if not named:
         raise ConfigError(
@@ -136,6 +144,8 @@ def _credentials(where: str, table: Mapping[str, str], env: Mapping[str, str]) -
             raise ConfigError(
                 f"{where}: {key} must be the NAME of an environment variable, not a value"
             )
+    if not read:
+        return None
     values = {}
     for key in named:
         value = env.get(table[key], "")

@@ -110,15 +110,27 @@ def rules_command(name: str | None) -> None:
 @cli.command("check")
 @click.argument("sheet_path", metavar="SHEET")
 @click.option("--sheet", "sheet_name", metavar="NAME", help="Worksheet of an XLSX file.")
+@click.option(
+    "--accounts",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Check the sheet's account column against this accounts file [default: "
+    "./ivr-migrate.toml when it exists].",
+)
 @handles_errors
-def check_command(sheet_path: str, sheet_name: str | None) -> None:
+def check_command(sheet_path: str, sheet_name: str | None, accounts: Path | None) -> None:
     """Check a sheet offline: every problem with its row and column, or what it would do.
 
     Exits 2 when the sheet has problems. Sends no request.
     """
-    from migrate.sheet import read_sheet, summarize
+    from migrate.accounts import find_accounts_file, read_accounts
+    from migrate.sheet import check_accounts, read_sheet, summarize
 
-    summary = summarize(read_sheet(sheet_path, sheet=sheet_name))
+    rows = read_sheet(sheet_path, sheet=sheet_name)
+    accounts_file = find_accounts_file(accounts)
+    names = [] if accounts_file is None else list(read_accounts(accounts_file, credentials=False))
+    check_accounts(rows, names, str(sheet_path))
+    summary = summarize(rows)
     targets = f"{summary.scenario_ids} scenario id{'s' * (summary.scenario_ids != 1)}"
     if summary.selectors:
         count = len(summary.selectors)
@@ -358,6 +370,14 @@ def connection_options(
             "environment only: INFOBIP_API_KEY, or INFOBIP_TOKEN, or INFOBIP_USERNAME and "
             "INFOBIP_PASSWORD.",
         ),
+        click.option(
+            "--accounts",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Several accounts for one run: a TOML file naming each account's base URL "
+            "and the environment variable of its credential [default: ./ivr-migrate.toml "
+            "when it exists]; the sheet then has an account column.",
+        ),
         click.option("--read-rate", metavar="N/PERIOD", help="Read limit [default: 20/1s]."),
         click.option(
             "--concurrency",
@@ -409,6 +429,8 @@ def connection_options(
                 **{name: kwargs.pop(name) for name in _NET_OPTIONS},
                 write_rate=kwargs.pop("write_rate", None),
                 sandbox_seed=kwargs.pop("sandbox_seed", None),
+                accounts=kwargs.pop("accounts", None),
+                only_account=kwargs.pop("only_account", None),
             )
             return func(*args, net=net, **kwargs)
 
@@ -417,6 +439,15 @@ def connection_options(
         return wrapper
 
     return decorate
+
+
+#: ``--account NAME``: the commands that continue a run can work on one of its accounts.
+account_option = click.option(
+    "--account",
+    "only_account",
+    metavar="NAME",
+    help="Only this account of a run over several (--accounts).",
+)
 
 
 def rail_options(func: Callable[..., R]) -> Callable[..., R]:
@@ -481,7 +512,7 @@ def _preview(run_dir: Path, operation: str) -> Callable[[], None]:
 
 
 def _show_plan(
-    net: NetOptions, tally: Tally, connection: Connection, sheet: Sequence[SheetRow]
+    net: NetOptions, tally: Tally, connections: Sequence[Connection], sheet: Sequence[SheetRow]
 ) -> None:
     from migrate.commands.finish import say
     from migrate.commands.idle import idle_rows
@@ -490,7 +521,17 @@ def _show_plan(
     say(net, f"plan: {tally.line()}")
     if tally.planned:
         eta = duration(tally.eta_seconds or 0)
-        say(net, f"{tally.planned} write(s) at {connection.write_rate}: about {eta}")
+        if len(connections) == 1:
+            rate = f"at {connections[0].write_rate}"
+        else:
+            rate = f"over {len(connections)} accounts at once, each within its own limit"
+        say(net, f"{tally.planned} write(s) {rate}: about {eta}")
+        for name, part in tally.accounts.items():
+            if part.planned:
+                say(
+                    net,
+                    f"  {name}: {part.planned} write(s), about {duration(part.eta_seconds or 0)}",
+                )
     if not tally.interrupted:
         for line in idle_rows(tally.run_dir, sheet):
             say(net, line)
@@ -520,17 +561,23 @@ def _reopen(net: NetOptions, run_dir: Path) -> tuple[Path, str | None]:
     return run_dir, net.base_url or run_status(run_dir, times=False).metadata.get(Meta.BASE_URL)
 
 
-def _plan(net: NetOptions, prepared: PreparedRun, connection: Connection) -> Tally:
+def _plan(net: NetOptions, prepared: PreparedRun, connections: Sequence[Connection]) -> Tally:
     """Plan a prepared run; a server that is not the scenario API leaves no run folder."""
     from migrate.commands.apicheck import scenario_api
     from migrate.commands.progress import renderer
     from migrate.engine import plan_run
 
     with (
-        scenario_api(connection, prepared),
+        scenario_api(connections[0], prepared),
         renderer(quiet=net.quiet, progress=net.progress) as progress,
     ):
-        return plan_run(prepared, connection, progress=progress)
+        return plan_run(prepared, connections, progress=progress)
+
+
+def _account_names(net: NetOptions) -> list[str]:
+    """The accounts of the accounts file (empty: a run over one account)."""
+    specs = net.account_specs()
+    return [] if specs is None else list(specs)
 
 
 @cli.command("plan")
@@ -556,11 +603,11 @@ def plan_command(
     from migrate.engine import prepare_run
 
     net.precheck()
-    prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
-    with net.connect(prepared.run_dir, new=True) as connection:
-        tally = _plan(net, prepared, connection)
-    hints = Hints.of(net, connection, sheet=sheet_path, sheet_name=sheet_name)
-    _show_plan(net, tally, connection, prepared.rows)
+    prepared = prepare_run(sheet_path, sheet=sheet_name, out=out, accounts=_account_names(net))
+    with net.connections(prepared.run_dir, new=True) as connections:
+        tally = _plan(net, prepared, connections)
+    hints = Hints.of(net, connections[0], sheet=sheet_path, sheet_name=sheet_name)
+    _show_plan(net, tally, connections, prepared.rows)
     if tally.planned and not tally.interrupted:
         say(net, f"next: {hints.on_run('apply', tally.run_dir)}")
     _finish(net, tally, "plan", hints, quiet_tally=True)
@@ -590,12 +637,15 @@ def apply_command(run: str, yes: bool, rails: ApplyOptions, net: NetOptions) -> 
     net.precheck()
     todo = run_status(run_dir, times=False).pending
     run_dir, base_url = _reopen(net, run_dir)
-    with net.connect(run_dir, new=False, base_url=base_url) as connection:
-        question = f"Write {todo} scenario(s) to {where(connection)}?"
+    with net.connections(run_dir, new=False, base_url=base_url) as connections:
+        question = f"Write {todo} scenario(s) to {where(connections)}?"
         confirm(yes, question, _preview(run_dir, "apply"))
-        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
-            tally = apply_run(run_dir, connection, rails, progress=bar)
-    _finish(net, tally, "apply", Hints.of(net, connection))
+        with (
+            scenario_api(connections[0]),
+            renderer(quiet=net.quiet, progress=net.progress) as bar,
+        ):
+            tally = apply_run(run_dir, connections, rails, progress=bar)
+    _finish(net, tally, "apply", Hints.of(net, connections[0]))
 
 
 @cli.command("run")
@@ -627,14 +677,23 @@ def run_command(
     from migrate.commands.hints import Hints
     from migrate.commands.progress import renderer
     from migrate.engine import apply_run, prepare_run
+    from migrate.vocabulary import Operation
 
     need_confirmation(yes, "run")
     net.precheck()
-    prepared = prepare_run(sheet_path, sheet=sheet_name, out=out)
-    with net.connect(prepared.run_dir, new=True) as connection:
-        hints = Hints.of(net, connection, sheet=sheet_path, sheet_name=sheet_name)
-        planned = _plan(net, prepared, connection)
-        _show_plan(net, planned, connection, prepared.rows)
+    prepared = prepare_run(sheet_path, sheet=sheet_name, out=out, accounts=_account_names(net))
+    with net.connections(prepared.run_dir, new=True) as connections:
+        hints = Hints.of(net, connections[0], sheet=sheet_path, sheet_name=sheet_name)
+        if yes:
+            # nothing to review: each scenario is planned from a read made in its write turn
+            tally = _run_at_once(net, prepared, connections, rails)
+            if tally.operation == Operation.PLAN:
+                if not tally.interrupted:
+                    say(net, "nothing to write")
+                _finish(net, tally, "plan", hints, quiet_tally=True)
+            _finish(net, tally, "apply", hints)
+        planned = _plan(net, prepared, connections)
+        _show_plan(net, planned, connections, prepared.rows)
         if not yes and planned.planned and not planned.interrupted:
             # The operator reads the dry-run report before answering the question below.
             write_reports(net, prepared.run_dir)
@@ -642,11 +701,32 @@ def run_command(
             if not planned.planned and not planned.interrupted:
                 say(net, "nothing to write")
             _finish(net, planned, "plan", hints, quiet_tally=True)
-        question = f"Write {planned.planned} scenario(s) to {where(connection)}?"
+        question = f"Write {planned.planned} scenario(s) to {where(connections)}?"
         confirm(yes, question, _preview(prepared.run_dir, "apply"))
-        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
-            tally = apply_run(prepared.run_dir, connection, rails, progress=bar)
+        with (
+            scenario_api(connections[0]),
+            renderer(quiet=net.quiet, progress=net.progress) as bar,
+        ):
+            tally = apply_run(prepared.run_dir, connections, rails, progress=bar)
     _finish(net, tally, "apply", hints, {"plan": planned.as_json()})
+
+
+def _run_at_once(
+    net: NetOptions,
+    prepared: PreparedRun,
+    connections: Sequence[Connection],
+    rails: ApplyOptions,
+) -> Tally:
+    """``run --yes``: find the targets, then plan and write each scenario in one write turn."""
+    from migrate.commands.apicheck import scenario_api
+    from migrate.commands.progress import renderer
+    from migrate.engine import run_sheet
+
+    with (
+        scenario_api(connections[0], prepared),
+        renderer(quiet=net.quiet, progress=net.progress) as bar,
+    ):
+        return run_sheet(prepared, connections, rails, progress=bar)
 
 
 @cli.command("retry")
@@ -658,6 +738,7 @@ def run_command(
     help="Also re-plan (fresh read, rules, validation) and retry conflicts and permanent failures.",
 )
 @rail_options
+@account_option
 @connection_options(writes=True, seeds=False)
 @handles_errors
 def retry_command(
@@ -682,16 +763,19 @@ def retry_command(
     need_confirmation(yes, "retry")
     net.precheck()
     run_dir, base_url = _reopen(net, run_dir)
-    with net.connect(run_dir, new=False, base_url=base_url) as connection:
+    with net.connections(run_dir, new=False, base_url=base_url) as connections:
         confirm(
             yes,
-            retry_question(status, all_rows, where(connection)),
+            retry_question(status, all_rows, where(connections)),
             retry_preview(run_dir, all_rows),
         )
-        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
-            tally = retry_run(run_dir, connection, rails, all_rows=all_rows, progress=bar)
+        with (
+            scenario_api(connections[0]),
+            renderer(quiet=net.quiet, progress=net.progress) as bar,
+        ):
+            tally = retry_run(run_dir, connections, rails, all_rows=all_rows, progress=bar)
     again = ("--all",) if all_rows else ()
-    _finish(net, tally, "retry", Hints.of(net, connection), again=again)
+    _finish(net, tally, "retry", Hints.of(net, connections[0]), again=again)
 
 
 @cli.command("rollback")
@@ -702,6 +786,7 @@ def retry_command(
     metavar="N|P%",
     help="Stop once more than N rows (or P%) could not be restored.",
 )
+@account_option
 @connection_options(writes=True, seeds=False)
 @handles_errors
 def rollback_command(run: str, yes: bool, max_failures: str | None, net: NetOptions) -> None:
@@ -723,18 +808,22 @@ def rollback_command(run: str, yes: bool, max_failures: str | None, net: NetOpti
     net.precheck()
     count = run_status(run_dir, times=False).counts[RowState.UPDATED]
     run_dir, base_url = _reopen(net, run_dir)
-    with net.connect(run_dir, new=False, base_url=base_url) as connection:
-        confirm(yes, f"Restore {count} scenario(s) on {where(connection)}?")
-        with scenario_api(connection), renderer(quiet=net.quiet, progress=net.progress) as bar:
-            tally = rollback_run(run_dir, connection, rails, progress=bar)
-    _finish(net, tally, "rollback", Hints.of(net, connection))
+    with net.connections(run_dir, new=False, base_url=base_url) as connections:
+        confirm(yes, f"Restore {count} scenario(s) on {where(connections)}?")
+        with (
+            scenario_api(connections[0]),
+            renderer(quiet=net.quiet, progress=net.progress) as bar,
+        ):
+            tally = rollback_run(run_dir, connections, rails, progress=bar)
+    _finish(net, tally, "rollback", Hints.of(net, connections[0]))
 
 
 @cli.command("status")
 @click.argument("run", metavar="RUN", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+@account_option
 @handles_errors
-def status_command(run: str | None, as_json: bool) -> None:
+def status_command(run: str | None, as_json: bool, only_account: str | None) -> None:
     """Tally of RUN from its journal (no network): outcomes, rules, writes, 429s.
 
     Without RUN, the runs under ./reports, newest first: id, sheet, phase, rows, started.
@@ -745,14 +834,15 @@ def status_command(run: str | None, as_json: bool) -> None:
     if run is None:
         print_runs(None, as_json=as_json)
     else:
-        print_status(_run_dir(run), as_json=as_json)
+        print_status(_run_dir(run), as_json=as_json, account=only_account)
 
 
 @cli.command("show")
 @click.argument("run", metavar="RUN")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON on stdout.")
+@account_option
 @handles_errors
-def show_command(run: str, as_json: bool) -> None:
+def show_command(run: str, as_json: bool, only_account: str | None) -> None:
     """The changes of RUN in the terminal, per scenario: each field, before → after.
 
     Scenarios that change, and those that could not be planned or written (with why); the
@@ -762,9 +852,9 @@ def show_command(run: str, as_json: bool) -> None:
 
     run_dir = _run_dir(run)
     if as_json:
-        write_run_changes_json(run_dir, lambda text: click.echo(text, nl=False))
+        write_run_changes_json(run_dir, lambda text: click.echo(text, nl=False), only_account)
     else:
-        print_run_changes(run_dir, console())
+        print_run_changes(run_dir, console(), only_account)
 
 
 # -- reports and inventory ---------------------------------------------------------------------

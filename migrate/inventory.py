@@ -337,6 +337,8 @@ def inventory_accounts(
 
     async def one(account: AccountSpec) -> Inventory:
         counted = None if progress is None else functools.partial(progress, account.name)
+        if account.credentials is None:
+            raise ConfigError(f"account {account.name!r} has no credentials")
         try:
             async with IvrClient(
                 account.base_url,

@@ -49,8 +49,9 @@ def test_an_accounts_file_names_each_account_and_where_its_credential_is(tmp_pat
     env = {"EU_KEY": "eu-secret-key", "US_USER": "ops", "US_PASSWORD": "us-secret-pw"}
     accounts = read_accounts(accounts_file(tmp_path, GOOD), env)
     assert list(accounts) == ["eu", "us"]
-    assert accounts["eu"].credentials.authorization() == "App eu-secret-key"
-    assert accounts["us"].credentials.scheme == "Basic"
+    eu, us = accounts["eu"].credentials, accounts["us"].credentials
+    assert eu is not None and eu.authorization() == "App eu-secret-key"
+    assert us is not None and us.scheme == "Basic"
     assert accounts["eu"].write_rate == Rate(6, 60)
     assert "secret" not in repr(accounts)
     assert find_accounts_file(None, tmp_path) == tmp_path / "ivr-migrate.toml"

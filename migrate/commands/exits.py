@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 
-from migrate.commands.connect import SANDBOX_TARGET
+from migrate.commands.connect import is_sandbox_target
 from migrate.engine.options import Tally
 from migrate.errors import (
     ApiError,
@@ -73,9 +73,9 @@ def exits_on_errors() -> Iterator[None]:
 
 def mismatch_message(exc: TargetMismatch) -> str:
     """Why a run cannot continue against this account, and the flag that fixes it."""
-    if exc.planned == SANDBOX_TARGET:
+    if is_sandbox_target(exc.planned):
         return f"{exc.run_dir} was planned against the embedded sandbox: add --sandbox"
-    if exc.given == SANDBOX_TARGET:
+    if is_sandbox_target(exc.given):
         return f"{exc.run_dir} was planned against {exc.planned_url}, not --sandbox"
     return (
         f"{exc.run_dir} was planned against {exc.planned_url}, not {exc.given}: "

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrate.commands.connect import SANDBOX_TARGET, NetOptions
+from migrate.commands.connect import NetOptions, is_sandbox_target
 from migrate.config import DEFAULT_BASE_URL
 from migrate.engine.options import Connection, Tally
 from migrate.engine.status import RunStatus
@@ -39,6 +39,8 @@ class Hints:
     #: The sheet and worksheet, for the hints that plan it (again).
     sheet: Path | None = None
     sheet_name: str | None = None
+    #: ``--accounts FILE`` as given (the default ``./ivr-migrate.toml`` needs no flag).
+    accounts: Path | None = None
 
     @classmethod
     def of(
@@ -51,7 +53,7 @@ class Hints:
     ) -> Hints:
         """The hints of a command that ran with ``net`` (against ``connection``, once known)."""
         base_url = connection.base_url if connection is not None else net.base_url
-        sandbox = net.sandbox or (connection is not None and connection.target == SANDBOX_TARGET)
+        sandbox = net.sandbox or (connection is not None and is_sandbox_target(connection.target))
         if sandbox or base_url == DEFAULT_BASE_URL:
             base_url = None
         return cls(
@@ -61,22 +63,28 @@ class Hints:
             write_rate=net.write_rate,
             sheet=sheet,
             sheet_name=sheet_name,
+            accounts=net.accounts,
         )
 
     @classmethod
     def of_run(cls, net: NetOptions, status: RunStatus) -> Hints:
         """The hints about a run before connecting to it: its account from its journal."""
         meta = status.metadata
-        sandbox = net.sandbox or meta.get(Meta.TARGET) == SANDBOX_TARGET
+        sandbox = net.sandbox or is_sandbox_target(meta.get(Meta.TARGET, ""))
         base_url = net.base_url or meta.get(Meta.BASE_URL)
         if sandbox or base_url == DEFAULT_BASE_URL:
             base_url = None
-        return cls(sandbox=sandbox, base_url=base_url, write_rate=net.write_rate)
+        return cls(
+            sandbox=sandbox, base_url=base_url, write_rate=net.write_rate, accounts=net.accounts
+        )
 
     def _account(self, *, new: bool) -> list[str]:
+        accounts = ["--accounts", str(self.accounts)] if self.accounts else []
         if self.sandbox:
             seed = ["--sandbox-seed", str(self.sandbox_seed)] if new and self.sandbox_seed else []
-            return ["--sandbox", *seed]
+            return ["--sandbox", *seed, *accounts]
+        if accounts:
+            return accounts
         return ["--base-url", self.base_url] if self.base_url else []
 
     def on_run(self, command: str, run: Path, *flags: str) -> str:

@@ -60,12 +60,13 @@ class RunChanges:
     counts: dict[str, int]
     journal: Journal
     states: Collection[RowState] | None = None
+    account: str | None = None
 
     def __post_init__(self) -> None:
         self.not_shown: Counter[str] = Counter()
 
     def rows(self) -> Iterator[RowRecord]:
-        for row in self.journal.rows(self.states, bodies=False):
+        for row in self.journal.rows(self.states, bodies=False, account=self.account):
             if shown(row):
                 yield row
             else:
@@ -78,13 +79,16 @@ def shown(row: RowRecord) -> bool:
 
 
 @contextmanager
-def read_changes(run_dir: Path, states: Collection[RowState] | None = None) -> Iterator[RunChanges]:
-    """The run's rows that :func:`shown` keeps (only those in ``states``, if given)."""
+def read_changes(
+    run_dir: Path, states: Collection[RowState] | None = None, account: str | None = None
+) -> Iterator[RunChanges]:
+    """The run's rows that :func:`shown` keeps (only those in ``states``, of ``account``)."""
     with Journal.open(run_dir / JOURNAL_FILE, read_only=True) as journal:
         meta = journal.metadata()
-        counts = {str(state): n for state, n in journal.counts().items() if n}
+        counts = {str(state): n for state, n in journal.counts(account).items() if n}
         dry_run = not meta.get(Meta.APPLY_STARTED_AT) and not meta.get(Meta.ROLLBACK_STARTED_AT)
-        yield RunChanges(meta.get(Meta.RUN_ID, run_dir.name), dry_run, counts, journal, states)
+        run_id = meta.get(Meta.RUN_ID, run_dir.name)
+        yield RunChanges(run_id, dry_run, counts, journal, states, account)
 
 
 def value_text(value: Any, *, side: str) -> str:
@@ -114,6 +118,7 @@ def row_text(row: RowRecord, *, dry_run: bool) -> Iterator[Text]:
     style = _STYLES.get(row.state, "red" if row.state in PROBLEM_STATES else "")
     changes = f"{len(row.changes)} change{'s' * (len(row.changes) != 1)}"
     yield Text.assemble(
+        (f"{row.account}: " if row.account else "", "bold"),
         (row.scenario_id, "bold"),
         f"  {row.name or '(no name)'}  ",
         (label, style),
@@ -129,9 +134,9 @@ def row_text(row: RowRecord, *, dry_run: bool) -> Iterator[Text]:
         yield Text(f"      {problem}")
 
 
-def print_run_changes(run_dir: Path, out: Console) -> None:
+def print_run_changes(run_dir: Path, out: Console, account: str | None = None) -> None:
     """``show RUN``: every scenario with changes or problems, then what the others are."""
-    with read_changes(run_dir) as found:
+    with read_changes(run_dir, account=account) as found:
         head = f": {tally_line(found.counts)}"
         out.print(Text.assemble(("run ", "bold"), (found.run_id, "bold"), head))
         for row in found.rows():
@@ -144,9 +149,11 @@ def print_run_changes(run_dir: Path, out: Console) -> None:
             out.print(Text(f"not shown (nothing changes): {rest}", style="dim"))
 
 
-def write_run_changes_json(run_dir: Path, write: Callable[[str], object]) -> None:
+def write_run_changes_json(
+    run_dir: Path, write: Callable[[str], object], account: str | None = None
+) -> None:
     """``show RUN --json``: one JSON object, written scenario by scenario."""
-    with read_changes(run_dir) as found:
+    with read_changes(run_dir, account=account) as found:
         head = {"run_id": found.run_id, "run_dir": str(run_dir), "dry_run": found.dry_run}
         write(json.dumps(head)[:-1] + f', "counts": {json.dumps(found.counts)}, "scenarios": [')
         for index, row in enumerate(found.rows()):
@@ -156,6 +163,7 @@ def write_run_changes_json(run_dir: Path, write: Callable[[str], object]) -> Non
 
 def _row_json(row: RowRecord) -> dict[str, Any]:
     return {
+        **({"account": row.account} if row.account else {}),
         "scenario_id": row.scenario_id,
         "name": row.name,
         "state": str(row.state),

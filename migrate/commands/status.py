@@ -14,11 +14,12 @@ from migrate.engine.status import RunListing, list_runs, run_status
 from migrate.vocabulary import Meta, Operation, tally_line
 
 
-def print_status(run_dir: Path, *, as_json: bool) -> None:
-    """The run's tally and the summary its reports show (from the journal, read-only)."""
+def print_status(run_dir: Path, *, as_json: bool, account: str | None = None) -> None:
+    """The run's tally and the summary its reports show (from the journal, read-only);
+    ``account``: the tally of that account of a run over several."""
     from migrate.reports import report_data_from_run, summarise
 
-    status = run_status(run_dir)
+    status = run_status(run_dir, account=account)
     summary = summarise(
         report_data_from_run(status.run_dir), dry_run=status.phase is Operation.PLAN
     )

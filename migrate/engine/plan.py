@@ -14,8 +14,8 @@ import contextlib
 import getpass
 import json
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,7 +37,7 @@ from migrate.engine.session import AttemptStats, attempt_context, check_connecti
 from migrate.errors import ApiError, NotFound, UsageError
 from migrate.journal import JOURNAL_FILE, LOCK_FILE, GroupCommit, Journal, rows_write
 from migrate.plugins import rule_catalogue
-from migrate.sheet import SheetRow, read_sheet
+from migrate.sheet import SheetRow, check_accounts, read_sheet
 from migrate.vocabulary import (
     AttemptKind,
     Meta,
@@ -74,14 +74,21 @@ def prepare_run(
     sheet: str | None = None,
     out: Path | None = None,
     reports_dir: Path | None = None,
+    accounts: Collection[str] = (),
 ) -> PreparedRun:
-    """Read and check the sheet (``SheetError`` lists every problem), then make the run folder."""
+    """Read and check the sheet (``SheetError`` lists every problem) and its account column
+    against ``accounts`` (the names of the accounts file), then make the run folder."""
     path = Path(sheet_path)
     if not path.is_file():
         raise UsageError(f"no sheet at {path}")
     rows = read_sheet(path, sheet=sheet)
     if not rows:
         raise UsageError(f"{path} has no rows to apply")
+    check_accounts(rows, accounts, str(path))
+    if len(accounts) == 1 and not any(row.account for row in rows):
+        # one account in the file and no account column: every row is that account's
+        only = next(iter(accounts))
+        rows = [replace(row, account=only) for row in rows]
     run_dir, run_id = create_run_folder(path, out=out, reports_dir=reports_dir)
     copy_name, digest = copy_sheet(path, run_dir)
     return PreparedRun(run_dir, run_id, path, copy_name, digest, rows)

@@ -118,21 +118,22 @@ class RunStatus:
         }
 
 
-def run_status(run_dir: Path, *, times: bool = True) -> RunStatus:
+def run_status(run_dir: Path, *, times: bool = True, account: str | None = None) -> RunStatus:
     """Read a run's status; the journal is opened read-only. ``times=False`` skips the phase
-    times, which read every attempt of a phase that did not finish."""
+    times, which read every attempt of a phase that did not finish. ``account``: the rows of
+    that account of a run over several."""
     with Journal.open(run_dir / JOURNAL_FILE, read_only=True) as journal:
         metadata = journal.metadata()
-        counts = journal.counts()
+        counts = journal.counts(account)
         return RunStatus(
             run_dir=run_dir,
             metadata=metadata,
             counts=counts,
             attempts=journal.attempt_counts(),
-            total=journal.total(),
-            failed_retryable=journal.count_rows([RowState.FAILED], retryable=True),
+            total=journal.total() if account is None else sum(counts.values()),
+            failed_retryable=journal.count_rows([RowState.FAILED], retryable=True, account=account),
             in_flight_rollback=journal.count_rows(
-                [RowState.IN_FLIGHT], operation=Operation.ROLLBACK
+                [RowState.IN_FLIGHT], operation=Operation.ROLLBACK, account=account
             ),
             phase_times=_phase_times(journal, metadata) if times else {},
         )
