@@ -687,6 +687,11 @@ def run_command(
         if yes:
             # nothing to review: each scenario is planned from a read made in its write turn
             tally = _run_at_once(net, prepared, connections, rails)
+            if not tally.interrupted:
+                from migrate.commands.idle import idle_rows
+
+                for line in idle_rows(tally.run_dir, prepared.rows):
+                    say(net, line)
             if tally.operation == Operation.PLAN:
                 if not tally.interrupted:
                     say(net, "nothing to write")

@@ -44,6 +44,7 @@ from migrate.config import (
 )
 from migrate.errors import (
     ApiError,
+    BadAnswer,
     BadRequest,
     ConfigError,
     Forbidden,
@@ -222,9 +223,13 @@ class IvrClient:
             params["name"] = name
         body = await self._read(SCENARIOS_PATH, None, params)
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-            raise TransportError(
-                f"GET {SCENARIOS_PATH}: expected a JSON array of scenarios, got "
-                f"{type(body).__name__}",
+            if isinstance(body, list):
+                odd = next(item for item in body if not isinstance(item, dict))
+                what = f"an array holding {_json_kind(odd)}"
+            else:
+                what = _json_kind(body)
+            raise BadAnswer(
+                f"GET {SCENARIOS_PATH}: expected a JSON array of scenario objects, got {what}",
                 method="GET",
                 path=SCENARIOS_PATH,
             )
@@ -374,6 +379,10 @@ class IvrClient:
                     raw = await self._body(response, method, path, scenario_id)
                     retry_after = response.headers.get("Retry-After")
                     reason = response.reason or ""
+                    if 300 <= code < 400:
+                        # a redirect says where, not why: the base URL is not the API's
+                        reason = f"redirected to {response.headers.get('Location') or 'elsewhere'}"
+                        raw = b""
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 error = self._transport_error(exc, method, path, scenario_id)
                 if not isinstance(exc, aiohttp.ClientResponseError):
@@ -464,13 +473,13 @@ class IvrClient:
         try:
             return json.loads(raw)
         except RecursionError:
-            error = TransportError(
+            error = BadAnswer(
                 f"{method} {path}: HTTP {status} with JSON nested too deeply to read", **where
             )
             error.retryable = False
             raise error from None
         except ValueError:  # UnicodeDecodeError is a ValueError too
-            raise TransportError(
+            raise BadAnswer(
                 self._scrub(
                     f"{method} {path}: HTTP {status} with a body that is not JSON: "
                     f"{_snippet(raw)!r}"
@@ -594,13 +603,21 @@ def _expect_object(body: Any, method: str, path: str, scenario_id: str | None) -
     if isinstance(body, list) and len(body) == 1:
         body = body[0]
     if not isinstance(body, dict):
-        raise TransportError(
-            f"{method} {path}: expected a JSON object, got {type(body).__name__}",
+        raise BadAnswer(
+            f"{method} {path}: expected a JSON object, got {_json_kind(body)}",
             method=method,
             path=path,
             scenario_id=scenario_id,
         )
     return body
+
+
+def _json_kind(value: Any) -> str:
+    """A JSON value's kind as an operator reads it: ``an array``, ``a string``, ``nothing``."""
+    if value is None:
+        return "nothing (null or an empty body)"
+    kinds = {list: "an array", str: "a string", bool: "a boolean", dict: "an object"}
+    return kinds.get(type(value), "a number")
 
 
 # -- error answers --------------------------------------------------------------------------

@@ -19,7 +19,8 @@
         │   ├── RateLimited          429 (retry_after seconds when the server said)
         │   └── ServerError          5xx
         └── TransportError           no usable answer: refused, reset, dropped, bad body
-            └── RequestTimeout       the request took longer than its timeout
+            ├── RequestTimeout       the request took longer than its timeout
+            └── BadAnswer            an answer the scenario API would not send (not JSON…)
 
 aiohttp's exceptions are translated into this tree in ``migrate/client.py`` only, chained with
 ``raise … from``. Messages never contain credentials.
@@ -184,3 +185,7 @@ class TransportError(ApiError):
 
 class RequestTimeout(TransportError):
     """The request did not complete within its timeout."""
+
+
+class BadAnswer(TransportError):
+    """An answer the scenario API would not send: not JSON, or JSON of another shape."""

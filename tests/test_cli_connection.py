@@ -120,7 +120,12 @@ def web_server(mode: str) -> Iterator[str]:
 
 NOT_THE_API = "is not the IVR scenario API (GET /voice/ivr/1/scenarios answered HTTP"
 MODES = [
-    pytest.param("html", "body that is not JSON", id="web-page"),
+    pytest.param(
+        "html",
+        "is not the IVR scenario API (GET /voice/ivr/1/scenarios: HTTP 200 "
+        "with a body that is not JSON",
+        id="web-page",
+    ),
     pytest.param("redirect", f"{NOT_THE_API} 302)", id="login-redirect"),
     pytest.param("404", f"{NOT_THE_API} 404)", id="not-found"),
 ]

@@ -36,6 +36,7 @@ from migrate.client import (
 from migrate.config import Credentials, Rate
 from migrate.errors import (
     ApiError,
+    BadAnswer,
     BadRequest,
     ConfigError,
     Forbidden,
@@ -364,7 +365,7 @@ def test_reads_are_retried_until_success_and_every_attempt_is_reported() -> None
     assert [(a.status, a.error_class) for a in attempts] == [
         (503, "ServerError"),
         (None, "TransportError"),
-        (200, "TransportError"),
+        (200, "BadAnswer"),
         (200, None),
     ]
     assert all(
@@ -448,7 +449,7 @@ def test_reads_still_rate_limited_after_max_attempts_raise_rate_limited() -> Non
         (Reply(503), ServerError),
         (DROP, TransportError),
         (HANG, RequestTimeout),
-        (Reply(200, text="not json"), TransportError),
+        (Reply(200, text="not json"), BadAnswer),
     ],
     ids=["500", "503", "dropped", "hung", "bad-json"],
 )

@@ -14,12 +14,9 @@ from typing import Final
 
 from migrate.journal import JOURNAL_FILE, Journal
 from migrate.sheet import SheetRow
-from migrate.vocabulary import RowState
 
 #: Sheet rows named one per line; the rest are counted (the reports list them all).
 MAX_LISTED: Final = 10
-#: States of a row whose rules all ran (a read that failed or a rule that refused ran none).
-_RULES_RAN: Final = frozenset({RowState.PLANNED, RowState.UNCHANGED, RowState.INVALID})
 
 
 def describe(row: SheetRow) -> str:
@@ -36,7 +33,9 @@ def idle_rows(run_dir: Path, rows: Sequence[SheetRow]) -> list[str]:
     changed: set[int | None] = set()
     with Journal.open(run_dir / JOURNAL_FILE, read_only=True) as journal:
         for record in journal.rows(bodies=False):
-            ran = record.state in _RULES_RAN and record.read_fingerprint is not None
+            # a row whose read failed, or whose rule refused the scenario, ran no rule to the end
+            # (the plan keeps a read fingerprint only when every rule ran)
+            ran = record.read_fingerprint is not None
             for ref in record.sheet_refs:
                 targeted[ref.row] += 1
                 reached[ref.row] += ran

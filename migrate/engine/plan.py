@@ -74,18 +74,20 @@ def prepare_run(
     sheet: str | None = None,
     out: Path | None = None,
     reports_dir: Path | None = None,
-    accounts: Collection[str] = (),
+    accounts: Collection[str] | None = None,
 ) -> PreparedRun:
     """Read and check the sheet (``SheetError`` lists every problem) and its account column
-    against ``accounts`` (the names of the accounts file), then make the run folder."""
+    against ``accounts`` (the names of the accounts file; empty: none was given, so the sheet
+    may name no account; None: not checked), then make the run folder."""
     path = Path(sheet_path)
     if not path.is_file():
         raise UsageError(f"no sheet at {path}")
     rows = read_sheet(path, sheet=sheet)
     if not rows:
         raise UsageError(f"{path} has no rows to apply")
-    check_accounts(rows, accounts, str(path))
-    if len(accounts) == 1 and not any(row.account for row in rows):
+    if accounts is not None:
+        check_accounts(rows, accounts, str(path))
+    if accounts is not None and len(accounts) == 1 and not any(row.account for row in rows):
         # one account in the file and no account column: every row is that account's
         only = next(iter(accounts))
         rows = [replace(row, account=only) for row in rows]

@@ -18,6 +18,7 @@ from migrate.client import Attempt, IvrClient
 from migrate.engine.options import WAIT, Connection, ProgressCallback, notices
 from migrate.engine.pool import Stop
 from migrate.errors import (
+    BadAnswer,
     ConfigError,
     Forbidden,
     RateLimited,
@@ -145,6 +146,11 @@ async def check_connection(client: IvrClient, base_url: str) -> None:
                 raise ConfigError(
                     f"{base_url} refused the credentials (HTTP {exc.status}): check "
                     "INFOBIP_API_KEY (or the token/username variables) and its scopes"
+                ) from None
+            except BadAnswer as exc:
+                raise ConfigError(
+                    f"{base_url} is not the IVR scenario API ({exc.message}): check --base-url; "
+                    "it is your account's base URL, e.g. https://xxxxx.api.infobip.com"
                 ) from None
             except TransportError as exc:
                 raise ConfigError(f"cannot reach {base_url}: {exc.message}") from None
