@@ -8,7 +8,9 @@ Against ``ivr-migrate sandbox`` counting a strict sliding window (6 writes per 6
   against the allowed one (they share the account's ledger, so they take turns);
 - ``apply`` killed with SIGKILL, resumed at once, then ``rollback`` at once: 429 answers;
 - SIGINT during ``apply``: seconds from the signal to the process's exit, and the writes that
-  reached the server after the signal.
+  reached the server after the signal;
+- one ``run`` over two accounts (``--accounts``), each with its own strict window: the wall
+  time against the sum of both accounts' minimum write times, and the 429 answers.
 
     .venv/bin/python bench/budget.py [--scenarios N]
 """
@@ -44,7 +46,7 @@ def command(verb: str, target: str, base_url: str, *extra: str) -> list[str]:
 
 def plan(sheet: Path, out: Path, base_url: str) -> None:
     args = [*ivr_migrate(), "plan", str(sheet), "--out", str(out), "--quiet",
-            "--base-url", base_url, "--write-rate", RATE]  # fmt: skip
+            "--base-url", base_url]  # fmt: skip
     subprocess.run(args, env=client_env(), check=True, capture_output=True)
 
 
@@ -139,6 +141,49 @@ def main() -> None:
                 "",
                 f"{len(late)} writes after the signal",
                 f"{exited:.2f} s to exit",
+            ]
+        )
+    keys = {"eu": "bench-eu-key-0123456789", "us": "bench-us-key-9876543210"}
+    extra = [arg for name, key in keys.items() for arg in ("--key", f"{name}={key}")]
+    with sandbox_process(scenarios=args.scenarios, write_rate=RATE, extra=extra) as server:
+        accounts = work / "accounts.toml"
+        accounts.write_text(
+            "".join(
+                f'[accounts.{name}]\nbase_url = "{server.base_url}"\n'
+                f'api_key_env = "{name.upper()}_BENCH_KEY"\nwrite_rate = "{RATE}"\n\n'
+                for name in keys
+            ),
+            encoding="utf-8",
+        )
+        sheet = work / "two.csv"
+        sheet.write_text(
+            "account,scenario_id,rule,description\n"
+            + "".join(f"{name},*,rename,two accounts\n" for name in keys),
+            encoding="utf-8",
+        )
+        env = dict(client_env(), **{f"{n.upper()}_BENCH_KEY": k for n, k in keys.items()})
+        started = time.monotonic()
+        done = subprocess.run(
+            [*ivr_migrate(), "run", str(sheet), "--yes", "--quiet", "--accounts", str(accounts),
+             "--out", str(work / "two-accounts"), "--concurrency", "4"],
+            env=env, check=False,
+        )  # fmt: skip
+        wall = time.monotonic() - started
+        log = server.log()
+        limited = sum(1 for e in log if e["status"] == 429)
+        per_account = {
+            name: sum(1 for e in log if e["method"] == "PUT" and e["account"] == name)
+            for name in keys
+        }
+        interval = 1 / ALLOWED_PER_S
+        minimum = sum(max(n - 1, 0) * interval for n in per_account.values())
+        rows.append(
+            [
+                "one run, two accounts (each 6/6s)",
+                f"{per_account} writes, exit {done.returncode}",
+                limited,
+                f"sum of minimum write times {minimum:.1f} s",
+                f"{wall:.1f} s wall",
             ]
         )
     body = table(["case", "writes", "429s", "rate", "time"], rows)
