@@ -26,7 +26,7 @@ from migrate.vocabulary import (
     RowState,
     SheetRef,
 )
-from transforms.body import canonical_json, fingerprint, writable
+from transforms.body import canonical_json, fingerprint, same_scenario, writable
 
 BODY = {
     "id": "A1",
@@ -70,6 +70,10 @@ def test_fingerprint_ignores_read_only_fields_key_order_and_nulls() -> None:
     }
     assert fingerprint(reordered) == fingerprint(BODY)
     assert fingerprint({**BODY, "name": "Other"}) != fingerprint(BODY)
+    # the same decision without serialising (the write path compares answers this way)
+    assert same_scenario(reordered, BODY)
+    assert not same_scenario({**BODY, "name": "Other"}, BODY)
+    assert not same_scenario({**BODY, "record": False}, BODY)
     assert fingerprint({**BODY, "record": False}) != fingerprint(BODY)
     assert list(writable(BODY)) == ["name", "description", "script"]
     assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'

@@ -38,7 +38,16 @@ def writable(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key not in _READ_ONLY}
 
 
+def same_scenario(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two bodies are the same scenario, as :func:`fingerprint` decides, without
+    serialising either (dict equality ignores key order, as the canonical JSON does)."""
+    return _kept(a) == _kept(b)
+
+
+def _kept(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in _READ_ONLY and v is not None}
+
+
 def fingerprint(body: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of the writable fields (a top-level ``null`` is absent)."""
-    kept = {k: v for k, v in body.items() if k not in _READ_ONLY and v is not None}
-    return hashlib.sha256(canonical_json(kept).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(_kept(body)).encode("utf-8")).hexdigest()

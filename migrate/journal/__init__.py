@@ -12,6 +12,7 @@ from migrate.journal.store import JOURNAL_FILE, Journal
 from migrate.journal.writes import (
     Write,
     combined,
+    in_flight_from_read_write,
     in_flight_write,
     metadata_write,
     note_write,
@@ -30,6 +31,7 @@ __all__ = [
     "RunLock",
     "Write",
     "combined",
+    "in_flight_from_read_write",
     "in_flight_write",
     "metadata_write",
     "note_write",

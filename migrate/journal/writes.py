@@ -184,6 +184,23 @@ def in_flight_write(
     return write
 
 
+def in_flight_from_read_write(row_id: int, operation: Operation) -> Write:
+    """Mark a row ``in_flight`` whose plan read was made in this write turn: that read is the
+    pre-image (copied in SQL: the body is not serialised a second time)."""
+    now = time.time()
+
+    def write(db: Connection) -> None:
+        old = state_of(db, row_id)
+        db.execute(
+            "UPDATE rows SET pre_image = read_body, pre_fingerprint = read_fingerprint, "
+            "state = ?, operation = ?, retryable = NULL, in_flight_at = ? WHERE id = ?",
+            (str(RowState.IN_FLIGHT), str(operation), now, row_id),
+        )
+        _transition(db, row_id, old, str(RowState.IN_FLIGHT), str(operation))
+
+    return write
+
+
 def state_write(
     row_id: int,
     state: RowState,
