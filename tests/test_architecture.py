@@ -66,3 +66,26 @@ def test_no_test_hook_in_shipped_code() -> None:
         if "os._exit" in text or "IVR_MIGRATE_TEST" in text:
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_commands_that_write_no_report_do_not_import_pandas(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from migrate.journal import JOURNAL_FILE, Journal
+
+    run = tmp_path / "run"
+    run.mkdir()
+    Journal.create(run / JOURNAL_FILE, {"run_id": "r", "plan_finished_at": "1"}).close()
+    for args in (["--help"], ["rules"], ["status"], ["status", "run"], ["show", "run"]):
+        probe = (
+            "import sys\n"
+            "from migrate.cli import cli\n"
+            f"try:\n    cli({args!r}, standalone_mode=False)\n"
+            "except BaseException:\n    pass\n"
+            "print('pandas' in sys.modules)\n"
+        )
+        found = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
+        )
+        assert found.stdout.strip().splitlines()[-1] == "False", args

@@ -14,8 +14,8 @@ from rich.text import Text
 
 from migrate.reports.by_account import AccountCount, slowest
 from migrate.reports.data import UPDATED, state_label
-from migrate.reports.html import colour
 from migrate.reports.summary import RunSummary, format_duration, iso_time
+from migrate.vocabulary import state_colour as colour
 
 _META_KEYS: Final = ("base_url", "operator", "sheet_name", "sheet_sha256", "write_rate")
 #: Metadata of one account, left out of the summary of a run over several.
