@@ -286,7 +286,7 @@ async def _plan_account(
                     )
                     for target in targets[start : start + BATCH_ROWS]
                 ]
-                commit.submit(rows_write(queued))
+                commit.submit(rows_write(queued, queued=True))
             return
         planner = _Planner(
             journal, commit, client, connection.account, refs, targets, stop, progress

@@ -88,8 +88,11 @@ def _plan_values(row: PlannedRow) -> tuple[Any, ...]:
     )
 
 
-def rows_write(rows: Sequence[PlannedRow]) -> Write:
-    """Insert plan results (and link the plan's reads, made before the rows existed)."""
+def rows_write(rows: Sequence[PlannedRow], *, queued: bool = False) -> Write:
+    """Insert plan results (and link the plan's reads, made before the rows existed).
+
+    ``queued``: targets not read yet (``run --yes``); their first transition is recorded when
+    they are planned, in their write turn."""
     now = time.time()
     values = [
         (
@@ -115,11 +118,12 @@ def rows_write(rows: Sequence[PlannedRow]) -> Write:
             "?, ?, ?)",
             values,
         )
-        db.execute(
-            "INSERT INTO transitions (row_id, time, operation, from_state, to_state) "
-            "SELECT id, ?, ?, NULL, state FROM rows WHERE id > ?",
-            (now, str(Operation.PLAN), last),
-        )
+        if not queued:
+            db.execute(
+                "INSERT INTO transitions (row_id, time, operation, from_state, to_state) "
+                "SELECT id, ?, ?, NULL, state FROM rows WHERE id > ?",
+                (now, str(Operation.PLAN), last),
+            )
         db.execute(
             "UPDATE attempts SET row_id = (SELECT r.id FROM rows r "
             "WHERE r.scenario_id = attempts.scenario_id AND r.account = attempts.account) "
@@ -150,7 +154,10 @@ def replan_write(row_id: int, row: PlannedRow) -> Write:
             "pre_fingerprint = NULL, operation = ?, planned_at = ? WHERE id = ?",
             values,
         )
-        _transition(db, row_id, old, str(row.state), str(Operation.PLAN))
+        # a queued row (run --yes) is planned here for the first time: no state before
+        first = db.execute("SELECT 1 FROM transitions WHERE row_id = ? LIMIT 1", (row_id,))
+        before = old if first.fetchone() else None
+        _transition(db, row_id, before, str(row.state), str(Operation.PLAN))
 
     return write
 
