@@ -33,6 +33,16 @@ class Rate:
         return f"{self.count}/{period}"
 
     @classmethod
+    def parse_or_none(cls, text: str | None) -> Rate | None:
+        """:meth:`parse`, or None for text that is empty or not a rate (shown, not checked)."""
+        if not text:
+            return None
+        try:
+            return cls.parse(text)
+        except ConfigError:
+            return None
+
+    @classmethod
     def parse(cls, text: str) -> Rate:
         """Parse ``N/PERIOD``: ``6/min``, ``6/60s``, ``20/2s``, ``100/1s``, ``1000/h``."""
         match = _RATE.match(text.strip())

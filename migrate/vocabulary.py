@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
@@ -216,6 +217,22 @@ PHASE_KEYS: Final[Mapping[Operation, tuple[Meta, Meta]]] = {
     Operation.APPLY: (Meta.APPLY_STARTED_AT, Meta.APPLY_FINISHED_AT),
     Operation.ROLLBACK: (Meta.ROLLBACK_STARTED_AT, Meta.ROLLBACK_FINISHED_AT),
 }
+
+
+def epoch(value: str | None) -> float | None:
+    """A metadata time (ISO 8601, as the journal stores it, or epoch seconds) as epoch
+    seconds; None when empty or unreadable."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 # -- records ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from migrate.vocabulary import (
     Meta,
     Operation,
     RowState,
+    epoch,
     tally_line,
 )
 
@@ -162,21 +163,6 @@ def _phase_times(
             start, _ = times[phase]
             times[phase] = (start, last.get(str(phase)))
     return times
-
-
-def epoch(value: str | None) -> float | None:
-    """A metadata time (ISO 8601, as the journal stores it; or epoch seconds) as epoch seconds."""
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def iso(seconds: float | None) -> str | None:

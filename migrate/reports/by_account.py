@@ -172,16 +172,10 @@ def achieved_rate(puts: list[float]) -> float | None:
 
 def write_interval(rate_text: str | None) -> float | None:
     """Seconds between two writes at a rate written like ``6/60s``, if it can be read."""
-    if not rate_text:
-        return None
     from migrate.config import Rate
-    from migrate.errors import ConfigError
 
-    try:
-        rate = Rate.parse(rate_text)
-    except ConfigError:
-        return None
-    return rate.period / rate.count
+    rate = Rate.parse_or_none(rate_text)
+    return None if rate is None else rate.interval
 
 
 def ordered(counts: Counter[str]) -> dict[str, int]:

@@ -261,16 +261,10 @@ def _legend(summary: RunSummary, height: int, left: int, has_limit: bool) -> str
 
 def _limit_slope(rate_text: str | None) -> float | None:
     """Writes per second allowed by the configured rate (``6/60s``), if it can be read."""
-    if not rate_text:
-        return None
     from migrate.config import Rate
-    from migrate.errors import ConfigError
 
-    try:
-        rate = Rate.parse(rate_text)
-    except ConfigError:
-        return None
-    return rate.count / rate.period
+    rate = Rate.parse_or_none(rate_text)
+    return None if rate is None else rate.count / rate.period
 
 
 def _step_points(points: list[tuple[float, float]], floor: float) -> str:

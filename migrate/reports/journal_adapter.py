@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from sys import intern
@@ -36,6 +35,7 @@ from migrate.vocabulary import (
     RowRecord,
     RowState,
     SheetRef,
+    epoch,
 )
 
 if TYPE_CHECKING:
@@ -207,17 +207,8 @@ def _time_or_text(key: str, value: str) -> Any:
     """``*_at`` values as epoch seconds, whether stored as a number or as ISO 8601."""
     if not key.endswith("_at"):
         return value
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    found = epoch(value)
+    return value if found is None else found
 
 
 def _row(record: RowRecord) -> ReportRow:
