@@ -769,18 +769,45 @@ def retry_command(
     net.precheck()
     run_dir, base_url = _reopen(net, run_dir)
     with net.connections(run_dir, new=False, base_url=base_url) as connections:
-        confirm(
-            yes,
-            retry_question(status, all_rows, where(connections)),
-            retry_preview(run_dir, all_rows),
-        )
-        with (
-            scenario_api(connections[0]),
-            renderer(quiet=net.quiet, progress=net.progress) as bar,
-        ):
-            tally = retry_run(run_dir, connections, rails, all_rows=all_rows, progress=bar)
+        if all_rows and not yes:
+            # plan the conflicts and permanent failures again first, show that, then ask
+            tally = _replan_then_write(net, run_dir, connections, rails)
+        else:
+            confirm(
+                yes,
+                retry_question(status, all_rows, where(connections)),
+                retry_preview(run_dir, all_rows),
+            )
+            with (
+                scenario_api(connections[0]),
+                renderer(quiet=net.quiet, progress=net.progress) as bar,
+            ):
+                tally = retry_run(run_dir, connections, rails, all_rows=all_rows, progress=bar)
     again = ("--all",) if all_rows else ()
     _finish(net, tally, "retry", Hints.of(net, connections[0]), again=again)
+
+
+def _replan_then_write(
+    net: NetOptions,
+    run_dir: Path,
+    connections: Sequence[Connection],
+    rails: ApplyOptions,
+) -> Tally:
+    """``retry --all`` on a terminal: re-plan (reads only), show the new plan, ask, write."""
+    from migrate.commands.apicheck import scenario_api
+    from migrate.commands.confirm import confirm
+    from migrate.commands.connect import where
+    from migrate.commands.progress import renderer
+    from migrate.commands.retrying import replanned_preview, replanned_question
+    from migrate.engine import replan_run, write_replanned_run
+
+    with scenario_api(connections[0]), renderer(quiet=net.quiet, progress=net.progress) as bar:
+        replanned = replan_run(run_dir, connections, progress=bar)
+    if replanned.interrupted:
+        return replanned
+    confirm(False, replanned_question(run_dir, where(connections)), replanned_preview(run_dir))
+    with scenario_api(connections[0]), renderer(quiet=net.quiet, progress=net.progress) as bar:
+        return write_replanned_run(run_dir, connections, rails, progress=bar)
 
 
 @cli.command("rollback")

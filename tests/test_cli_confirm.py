@@ -59,27 +59,36 @@ def test_run_previews_a_few_scenarios_and_points_at_show_for_the_rest(tmp_path: 
     assert sheet.is_file()
 
 
-def test_retry_all_shows_the_rows_it_replans_and_asks(tmp_path: Path) -> None:
+def test_retry_all_replans_shows_the_new_plan_and_asks(tmp_path: Path) -> None:
     env = environment(INFOBIP_API_KEY=KEY)
+    edited = "97D7570CA5C53185824F6D896957394D"
     with sandbox(accounts=(Account("acme", api_keys=(KEY,)),)) as running:
         base = ["--base-url", running.base_url]
         assert in_terminal(["ivr-migrate", "plan", str(DEMO), "--out", "run", *base], tmp_path,
                            env).returncode == 0  # fmt: skip
-        running.edit_scenario("97D7570CA5C53185824F6D896957394D", {"description": "edited"})
+        running.edit_scenario(edited, {"description": "edited"})
         applied = in_terminal(["ivr-migrate", "apply", "run", "--yes", *base], tmp_path, env)
         assert applied.returncode == 1 and len(running.put_counts()) == 2
 
         refused = in_terminal(["ivr-migrate", "retry", "run", "--all", *base], tmp_path, env,
                               answer="n")  # fmt: skip
         assert refused.returncode == 1
+        # re-planned from a fresh read (the edit is in it), shown, and nothing written
         assert len(running.put_counts()) == 2
-    err = refused.stderr
-    assert "1 scenario(s) to retry; by rule: sms-sender 1 (1 change)" in err
-    assert "97D7570CA5C53185824F6D896957394D  City weather broadcast  conflict" in err
-    assert "changed since the plan read it" in err
-    assert "planned again from a fresh read right before they are written" in err
-    assert (
-        f"Retry 1 row(s) on {running.base_url} (0 failed (retryable) or in flight, 0 failed "
-        "(permanent) and 1 conflict(s), these planned again first)? [y/N]"
-    ) in err
-    assert counts(tmp_path / "run")["conflict"] == 1
+        assert counts(tmp_path / "run") == {"planned": 1, "updated": 2, "unchanged": 4}
+        err = refused.stderr
+        assert "1 scenario(s) to write; by rule: sms-sender 1 (1 change)" in err
+        assert '"SakuraWx" → "Sakura"' in err
+        assert "just planned again from a fresh read" in err
+        assert (
+            f"Write 1 re-planned row(s) and retry 0 failed (retryable) row(s) on "
+            f"{running.base_url}? [y/N]"
+        ) in err
+
+        accepted = in_terminal(["ivr-migrate", "retry", "run", "--all", *base], tmp_path, env,
+                               answer="y")  # fmt: skip
+        assert accepted.returncode == 0, accepted.stderr
+        assert running.put_counts()[edited] == 1 and len(running.put_counts()) == 3
+        stored = running.scenario(edited)
+        assert stored is not None and stored["description"] == "edited"
+    assert counts(tmp_path / "run") == {"updated": 3, "unchanged": 4}

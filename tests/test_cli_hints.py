@@ -231,7 +231,7 @@ def test_nothing_to_retry_suggests_all(folder: Path) -> None:
 
         done = in_terminal(everything, folder, WITH_KEY)
         assert done.returncode == 0, done.stderr
-        assert "Retry 1 row(s)" in done.stderr
+        assert "Write 1 re-planned row(s)" in done.stderr
 
 
 def test_inventory_starter_sheet_hint(folder: Path) -> None:

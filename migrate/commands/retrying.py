@@ -13,7 +13,7 @@ from pathlib import Path
 from migrate.commands.exits import CommandExit, ExitCode
 from migrate.commands.hints import Hints
 from migrate.commands.show import console, print_preview
-from migrate.engine.status import RunStatus
+from migrate.engine.status import RunStatus, run_status
 from migrate.vocabulary import RowState
 
 
@@ -28,7 +28,9 @@ def _counts(status: RunStatus) -> tuple[int, int, int]:
 def nothing_to_retry(status: RunStatus, all_rows: bool, hints: Hints) -> None:
     """Leave at once, saying why, when the retry would take no row."""
     retryable, permanent, conflicts = _counts(status)
-    if retryable or (all_rows and permanent + conflicts):
+    # a retry --all refused at its question leaves its rows planned again: it takes them
+    waiting = status.counts[RowState.PLANNED] if all_rows else 0
+    if retryable or (all_rows and permanent + conflicts + waiting):
         return
     run = status.run_dir
     if permanent + conflicts:
@@ -52,6 +54,28 @@ def retry_question(status: RunStatus, all_rows: bool, where: str) -> str:
             "conflict(s), these planned again first)?"
         )
     return f"Retry {retryable} failed (retryable) or in-flight row(s) on {where}?"
+
+
+def replanned_question(run_dir: Path, where: str) -> str:
+    status = run_status(run_dir, times=False)
+    return (
+        f"Write {status.counts[RowState.PLANNED]} re-planned row(s) and retry "
+        f"{status.failed_retryable} failed (retryable) row(s) on {where}?"
+    )
+
+
+def replanned_preview(run_dir: Path) -> Callable[[], None]:
+    """The rows as just planned again (and the retryable failures), before asking."""
+
+    def show() -> None:
+        out = console(stderr=True)
+        print_preview(run_dir, [RowState.PLANNED, RowState.FAILED], out, what="to write")
+        out.print(
+            "The conflicts and permanent failures were just planned again from a fresh read; "
+            "each is read once more in its write turn and refused if it changed meanwhile."
+        )
+
+    return show
 
 
 def retry_preview(run_dir: Path, all_rows: bool) -> Callable[[], None]:

@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     from migrate.engine.status import RunStatus, run_status
     from migrate.engine.writes import (
         apply_run,
+        replan_run,
         retry_run,
         rollback_run,
         run_sheet,
+        write_replanned_run,
     )
 
 _WHERE = {
@@ -63,6 +65,8 @@ _WHERE = {
     "retry_run": "migrate.engine.writes",
     "rollback_run": "migrate.engine.writes",
     "run_sheet": "migrate.engine.writes",
+    "replan_run": "migrate.engine.writes",
+    "write_replanned_run": "migrate.engine.writes",
 }
 
 __all__ = [
@@ -84,11 +88,13 @@ __all__ = [
     "plan_run",
     "prepare_run",
     "queue_run",
+    "replan_run",
     "resolve_run",
     "retry_run",
     "rollback_run",
     "run_sheet",
     "run_status",
+    "write_replanned_run",
 ]
 
 

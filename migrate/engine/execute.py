@@ -233,7 +233,7 @@ class Executor:
             replan = self.spec.replan
             if replan is not None and row.state is not RowState.IN_FLIGHT and replan(row):
                 await self.replan_and_write(row)
-            else:
+            elif not self.spec.plan_only:
                 await self.process(row)
         except (JournalError, OSError) as exc:
             if not isinstance(exc, RowDataError):
@@ -338,9 +338,9 @@ class Executor:
                     self.stop.request(f"the API refused the credentials (HTTP {exc.status})")
                 return
             fresh = build_plan(row.scenario_id, current, record.sheet_refs)
-            if fresh.state is not RowState.PLANNED or self.stop.requested:
+            if fresh.state is not RowState.PLANNED or self.stop.requested or self.spec.plan_only:
                 await self.commit.write(replan_write(row.id, fresh))
-                if fresh.state is not RowState.PLANNED:
+                if fresh.state is not RowState.PLANNED or self.spec.plan_only:
                     self.count(fresh.state)
                 return
             read_fp, planned_fp = fresh.fingerprints()

@@ -70,6 +70,8 @@ class OperationSpec:
     #: Re-plan a row (fresh read, rules, validation) before writing it; the fresh read is then
     #: also the guard of its write. ``None``: never.
     replan: Callable[[RowHead], bool] | None = None
+    #: Only re-plan the rows ``replan`` picks, write nothing (to show the new plan first).
+    plan_only: bool = False
 
 
 def _apply_conflict(row: RowHead, current: Mapping[str, Any]) -> str:
@@ -130,6 +132,21 @@ RETRY_ALL: Final = replace(
     RETRY,
     selection=(*RETRY.selection, (RowState.FAILED, False), (RowState.CONFLICT, None)),
     replan=_needs_fresh_plan,
+)
+
+#: ``retry --all`` on a terminal, in two steps: the rows are re-planned first (REPLAN, no
+#: write) and shown; once confirmed, WRITE_REPLANNED writes them (with a fresh read in the
+#: write turn, as for any plan made earlier) and retries the retryable failures.
+REPLAN: Final = replace(
+    RETRY_ALL,
+    name="retry",
+    selection=((RowState.FAILED, False), (RowState.CONFLICT, None), (RowState.FAILED, True)),
+    replan=_needs_fresh_plan,
+    plan_only=True,
+)
+WRITE_REPLANNED: Final = replace(
+    RETRY,
+    selection=((RowState.IN_FLIGHT, None), (RowState.PLANNED, None), (RowState.FAILED, True)),
 )
 
 ROLLBACK: Final = OperationSpec(

@@ -18,7 +18,15 @@ from pathlib import Path
 
 from migrate.client import IvrClient
 from migrate.engine.execute import Executor
-from migrate.engine.operations import APPLY, RETRY, RETRY_ALL, ROLLBACK, OperationSpec
+from migrate.engine.operations import (
+    APPLY,
+    REPLAN,
+    RETRY,
+    RETRY_ALL,
+    ROLLBACK,
+    WRITE_REPLANNED,
+    OperationSpec,
+)
 from migrate.engine.options import (
     NOTICE,
     AccountTally,
@@ -62,6 +70,31 @@ def retry_run(
     """Re-attempt retryable failures (``all_rows``: also conflicts and permanent failures)."""
     spec = RETRY_ALL if all_rows else RETRY
     return asyncio.run(run_operation(spec, run_dir, connections, options, progress))
+
+
+def replan_run(
+    run_dir: Path,
+    connections: Connections,
+    *,
+    progress: ProgressCallback = no_progress,
+    handle_signals: bool = True,
+) -> Tally:
+    """``retry --all``'s first step: plan the conflicts and permanent failures again from a
+    fresh read, and write nothing (so the new plan can be shown before it is written)."""
+    options = ApplyOptions(handle_signals=handle_signals)
+    return asyncio.run(run_operation(REPLAN, run_dir, connections, options, progress))
+
+
+def write_replanned_run(
+    run_dir: Path,
+    connections: Connections,
+    options: ApplyOptions | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+) -> Tally:
+    """``retry --all``'s second step: write the rows planned again (each re-read in its write
+    turn first) and retry the retryable failures."""
+    return asyncio.run(run_operation(WRITE_REPLANNED, run_dir, connections, options, progress))
 
 
 def rollback_run(
