@@ -894,8 +894,14 @@ def show_command(run: str, as_json: bool, only_account: str | None) -> None:
 
 @cli.command("report")
 @click.argument("run", metavar="RUN")
+# the end of another command that handed its process over (commands/reportchild.py)
+@click.option("--finish", "finish_code", type=int, hidden=True)
+@click.option("--to-stderr", is_flag=True, hidden=True)
+@click.option("--then-print", hidden=True)
 @handles_errors
-def report_command(run: str) -> None:
+def report_command(
+    run: str, finish_code: int | None, to_stderr: bool, then_print: str | None
+) -> None:
     """(Re)write the reports of RUN from its journal (no network).
 
     Writes results.csv, changes.csv, failures.csv, report.xlsx and report.html into the run
@@ -909,6 +915,10 @@ def report_command(run: str) -> None:
     from migrate.errors import ConfigError
     from migrate.reports import write_run_reports
 
+    if finish_code is not None:
+        from migrate.commands.finish import finish_reports
+
+        finish_reports(Path(run), finish_code, to_stderr=to_stderr, then_print=then_print)
     run_dir = _run_dir(run)
     try:
         check_writable(run_dir, min_free=0)
@@ -946,4 +956,7 @@ def inventory_command(out: Path | None, net: NetOptions) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from migrate.commands.reportchild import HAND_OVER
+
+    HAND_OVER[0] = True
     cli(prog_name="ivr-migrate")

@@ -226,3 +226,31 @@ def test_sandbox_seed_mistakes(
     assert result.exit_code == 2
     assert phrase in one_line_error(result)
     assert not (tmp_path / "reports").exists()
+
+
+def test_from_the_console_the_command_becomes_its_report_writer(tmp_path: Path) -> None:
+    # The console entry point hands its process over to `report --finish` (os.execve): the
+    # reports never share the machine with the command's own memory (DESIGN §9, scale).
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "run"
+    probe = (
+        "import os, sys\n"
+        "real = os.execve\n"
+        "def execve(path, argv, env):\n"
+        "    sys.stderr.write('HANDOVER ' + ' '.join(argv[1:5]) + '\\n')\n"
+        "    real(path, argv, env)\n"
+        "os.execve = execve\n"
+        "from migrate.cli import main\n"
+        f"sys.argv = ['ivr-migrate', 'run', {str(DEMO_SHEET)!r}, '--sandbox', '--yes',"
+        f" '--out', {str(run_dir)!r}, '--json', '--no-progress']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HANDOVER -m migrate report " + str(run_dir) in done.stderr
+    assert json.loads(done.stdout)["counts"]["updated"] == 3
+    assert "report: " in done.stderr and (run_dir / "report.html").is_file()

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from migrate.commands.connect import NetOptions
 from migrate.commands.exits import ExitCode, tally_exit
 from migrate.commands.hints import Hints, command_line, next_steps
-from migrate.commands.reportchild import write_reports_in_child
+from migrate.commands.reportchild import hand_over, write_reports_in_child
 from migrate.engine.options import Tally
 from migrate.engine.status import run_status
 
@@ -55,11 +56,41 @@ def finish(
     run = tally.run_dir
     for line in next_steps(tally, command, hints, run_status(run, times=False), again):
         say(net, line)
-    if reports:
-        write_reports(net, run)
-    say(net, f"run folder: {run}")
+    code = tally_exit(tally)
+    data = None
     if net.as_json:
         data = tally.as_json()
         data.update(extra or {})
+    if reports:
+        # from the console, the process itself becomes the report writer (it returns here
+        # only when that cannot be done, e.g. when the command runs inside another program)
+        text = None if data is None else json.dumps(data, indent=2)
+        hand_over(run, int(code), to_stderr=net.as_json, then_print=text)
+        write_reports(net, run)
+    say(net, f"run folder: {run}")
+    if data is not None:
         click.echo(json.dumps(data, indent=2))
-    return tally_exit(tally)
+    return code
+
+
+def finish_reports(run: Path, code: int, *, to_stderr: bool, then_print: str | None) -> NoReturn:
+    """The end of a command that handed its process over: write the reports, then the last
+    lines it did not print (``report: …``, ``run folder: …``, the JSON tally), and exit with its
+    code. A failure here never hides the tally, printed already, nor changes the code."""
+    from migrate.errors import IvrMigrateError
+    from migrate.reports import write_run_reports
+    from migrate.reports.write import REPORT_HTML
+
+    try:
+        write_run_reports(run)
+    except (IvrMigrateError, OSError) as exc:
+        click.echo(
+            f"warning: reports not written ({exc}); retry with: " + command_line("report", run),
+            err=to_stderr,
+        )
+    else:
+        click.echo(f"report: {run / REPORT_HTML}", err=to_stderr)
+    click.echo(f"run folder: {run}", err=to_stderr)
+    if then_print is not None:
+        click.echo(then_print)
+    sys.exit(code)
