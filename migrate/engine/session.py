@@ -99,7 +99,8 @@ async def open_client(
     waiting = notices(progress, operation, WAIT, connection.account)
 
     def on_wait(seconds: float) -> None:
-        waiting(f"waiting {seconds:.0f} s for the account's write window")
+        if seconds >= 1:  # shorter waits are the pace itself, not worth a line
+            waiting(f"waiting {seconds:.0f} s for the account's write window")
 
     ledger = None
     rate = connection.write_rate
