@@ -16,9 +16,20 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from test_engine_support import journal_of, plan, sandbox, states
+from test_engine_support import (
+    FAST_READS,
+    FAST_RETRY,
+    NO_SIGNALS,
+    journal_of,
+    plan,
+    sandbox,
+    states,
+    write_sheet,
+)
 
 from migrate.config import Rate
+from migrate.engine import Connection, ProgressEvent, apply_run, plan_run, prepare_run
+from migrate.engine.options import WAIT
 from migrate.sandbox import RunningSandbox
 from migrate.sandbox.faults import OK
 from migrate.vocabulary import RowState
@@ -181,3 +192,29 @@ def test_two_runs_on_one_account_at_once_get_no_429_and_both_finish(tmp_path: Pa
         assert most_in_any_window(puts, WINDOW.period) <= WINDOW.count
         for run_dir in runs:
             assert set(states(run_dir).values()) == {RowState.UPDATED}
+
+
+def test_a_resume_waits_for_the_accounts_window_and_says_so(tmp_path: Path) -> None:
+    slow = Rate(2, 3.0)
+    with sandbox(write_rate=slow) as running:
+        ids = sorted(scenario["id"] for scenario in running.scenarios())[:4]
+        runs = []
+        for n, pair in enumerate((ids[:2], ids[2:])):
+            rows = [
+                {"scenario_id": i, "rule": "rename", "description": "{description} w"} for i in pair
+            ]
+            prepared = prepare_run(write_sheet(tmp_path / f"{n}.csv", rows), out=tmp_path / f"r{n}")
+            connection = Connection(
+                running.base_url, running.credentials(), read_rate=FAST_READS, write_rate=slow,
+                retry=FAST_RETRY,
+            )  # fmt: skip
+            plan_run(prepared, connection, handle_signals=False)
+            runs.append((prepared.run_dir, connection))
+        events: list[ProgressEvent] = []
+        first = apply_run(runs[0][0], runs[0][1], NO_SIGNALS)
+        # another process of this machine (another run, the same account) right after it
+        second = apply_run(runs[1][0], runs[1][1], NO_SIGNALS, progress=events.append)
+        assert first.ok and second.ok
+        waits = [e.message for e in events if e.phase == WAIT and e.message]
+        assert waits and all("for the account's write window" in text for text in waits)
+        assert [e for e in running.request_log() if e.status == 429] == []
