@@ -10,6 +10,7 @@ the command waits. Either gets no credentials: it reads only the journal.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -49,7 +50,9 @@ def hand_over(run_dir: Path, code: int, *, to_stderr: bool, then_print: str | No
     argv, env = _report_argv(run_dir, *extra)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, argv, env)
+    # on failure (no interpreter to exec here) the caller writes the reports in a child
+    with contextlib.suppress(OSError):
+        os.execve(sys.executable, argv, env)
 
 
 def write_reports_in_child(run_dir: Path) -> ReportResult:
