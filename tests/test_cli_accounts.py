@@ -170,3 +170,21 @@ def test_a_multi_account_rehearsal_on_the_embedded_sandbox(tmp_path: Path) -> No
     tally = json.loads(result.stdout)
     assert set(tally["accounts"]) == set(ACCOUNTS)
     assert all(part["counts"]["updated"] == 7 for part in tally["accounts"].values())
+
+
+def test_a_run_and_the_accounts_given_must_agree(running: RunningSandbox, tmp_path: Path) -> None:
+    file = accounts_toml(tmp_path / "accounts.toml", running)
+    run_dir = tmp_path / "run"
+    planned = invoke(
+        running, "plan", str(sheet_for_both(tmp_path)), "--accounts", str(file),
+        "--out", str(run_dir), "--read-rate", "2000/1s",
+    )  # fmt: skip
+    assert planned.exit_code == 0, planned.output
+    env = {**NO_ENV, **keys(running), "INFOBIP_API_KEY": keys(running)["EU_KEY"]}
+    without = CliRunner(env=env).invoke(
+        cli, ["apply", str(run_dir), "--yes", "--base-url", running.base_url, *FAST],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert without.exit_code == 2
+    assert "planned over the accounts eu, us: pass --accounts FILE" in without.stderr
+    assert running.put_counts("eu") == {} and running.put_counts("us") == {}

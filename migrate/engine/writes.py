@@ -141,10 +141,7 @@ def open_run(run_dir: Path, connections: Sequence[Connection], command: str) -> 
         for connection in connections:
             target = planned.get(connection.account)
             if target is None:
-                raise ConfigError(
-                    f"{run_dir} has no account {connection.account!r}; it was planned for "
-                    f"{', '.join(repr(name) for name in planned)}"
-                )
+                raise ConfigError(_account_mismatch(run_dir, connection.account, list(planned)))
             if target[0] != connection.target:
                 raise TargetMismatch(run_dir, target[0], connection.target, target[1])
         check_writable(run_dir)
@@ -152,6 +149,18 @@ def open_run(run_dir: Path, connections: Sequence[Connection], command: str) -> 
         journal.close()
         raise
     return journal
+
+
+def _account_mismatch(run_dir: Path, given: str, planned: list[str]) -> str:
+    if planned == [""]:
+        return (
+            f"{run_dir} was planned for one account, without an accounts file: continue it "
+            "without --accounts (and without ./ivr-migrate.toml in this folder)"
+        )
+    names = ", ".join(planned)
+    if not given:
+        return f"{run_dir} was planned over the accounts {names}: pass --accounts FILE"
+    return f"{run_dir} has no account {given!r}: it was planned over the accounts {names}"
 
 
 def planned_targets(meta: Mapping[str, str]) -> dict[str, tuple[str, str]]:
