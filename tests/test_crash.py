@@ -71,12 +71,16 @@ def wait_for_puts(running: RunningSandbox, count: int, process: subprocess.Popen
         time.sleep(0.002)
 
 
-def finish(running: RunningSandbox, run_dir: Path) -> None:
+def finish(running: RunningSandbox, run_dir: Path, *, after_kill: bool = False) -> None:
     """Resume until done; then every planned scenario was written exactly once."""
     process = apply_process(running, run_dir)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "20 updated" in out
+    if after_kill:
+        # the killed process could not release the run's lock: it is taken over, with a word
+        assert "note: took over the run lock of ivr-migrate apply (pid " in err, err
+    assert (run_dir / "run.lock").read_text() == ""
     assert set(states(run_dir).values()) == {"updated"}
     counts = running.put_counts()
     assert len(counts) == ROWS and set(counts.values()) == {1}, counts
@@ -93,7 +97,7 @@ def test_sigkill_mid_apply_then_resume(world: tuple[RunningSandbox, Path], after
     written = len(running.put_counts())
     assert after_puts <= written < ROWS
 
-    finish(running, run_dir)
+    finish(running, run_dir, after_kill=True)
 
 
 @pytest.mark.parametrize(
