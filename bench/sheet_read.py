@@ -38,9 +38,8 @@ import shutil
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -48,7 +47,8 @@ from xml.sax.saxutils import escape
 from _common import ChildResult, emit, median, run_child, table
 
 # light (csv, re, zipfile): openpyxl is imported when a workbook is opened
-from migrate.sheet_files import FIX_TEXT_COLUMN, MAX_CELL_CHARS, BadCell, _long
+# calamine gives no formula and no error type: only the value rules apply to its cells
+from migrate.sheet_files import cell_value
 
 MB = 1024 * 1024
 Record = tuple[int, list[Any]]
@@ -172,7 +172,7 @@ def _letter(index: int) -> str:
     return chr(65 + index)  # the benchmark's sheets have fewer than 26 columns
 
 
-def write_openpyxl(path: Path, rows: Sequence[Sequence[Any]]) -> None:
+def write_openpyxl(path: Path, rows: Iterable[Sequence[Any]]) -> None:
     """The same rows as openpyxl writes them (inline strings), streamed in write-only mode."""
     from openpyxl import Workbook  # type: ignore[import-untyped]
 
@@ -192,26 +192,6 @@ def big_sheet(rows: int) -> Iterator[list[Any]]:
 
 
 # -- the readers, each run in a child process ------------------------------------------------
-
-
-def calamine_cell(value: Any) -> Any:
-    """ivr-migrate's cell rules (migrate.sheet_files._xlsx_cell) on a calamine value.
-
-    calamine gives no formula and no error type, so those two rules cannot be written here.
-    """
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        return _long(value) if len(value) > MAX_CELL_CHARS else value.strip()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return format(value, ".15G")
-    if isinstance(value, datetime | date | time | timedelta):
-        return BadCell(f"Excel turned this cell into a date or time ({value}): {FIX_TEXT_COLUMN}")
-    return str(value).strip()
 
 
 def open_records(engine: str, path: Path) -> tuple[Iterator[Record], list[Merged]]:
@@ -236,7 +216,7 @@ def open_records(engine: str, path: Path) -> tuple[Iterator[Record], list[Merged
             # rows, which ivr-migrate's row numbers would have to add back)
             with workbook:
                 for number, values in enumerate(sheet.iter_rows(), start=1):
-                    yield number, [calamine_cell(value) for value in values]
+                    yield number, [cell_value(value) for value in values]
 
         return rows(), sorted(merged)
     if engine == "pandas calamine":
@@ -244,7 +224,7 @@ def open_records(engine: str, path: Path) -> tuple[Iterator[Record], list[Merged
 
         frame = pd.read_excel(path, engine="calamine", header=None, dtype=object, na_filter=False)
         records = (
-            (number, [calamine_cell(value) for value in values])
+            (number, [cell_value(value) for value in values])
             for number, values in enumerate(frame.itertuples(index=False), start=1)
         )
         return records, []
@@ -313,7 +293,7 @@ def message_cases(folder: Path) -> dict[str, Path]:
     from openpyxl import Workbook
 
     header = ["scenario_id", "rule", "new"]
-    excel = {
+    excel: dict[str, tuple[list[list[Any]], tuple[str, ...]]] = {
         "formula with a cached value (as Excel saves it)": (
             [header, ["*", "sms-sender", Formula('UPPER("newbrand")', "NEWBRAND")]],
             (),
@@ -350,11 +330,12 @@ def message_cases(folder: Path) -> dict[str, Path]:
 def messages(engine: str, path: Path) -> list[str]:
     """What ``ivr-migrate check`` would print for this workbook, read by ``engine``."""
     from migrate.errors import SheetError
+    from migrate.plugins import rule_catalogue
     from migrate.sheet import _Validator
 
     records, merged = open_records(engine, path)
     try:
-        rows = _Validator(str(path), merged).run(records)
+        rows = _Validator(str(path), merged, rule_catalogue()).run(records)
     except SheetError as error:
         return [str(problem).removeprefix(f"{path}, ") for problem in error.problems]
     return [f"no problem: {len(rows)} row(s)"]
@@ -426,7 +407,8 @@ def main() -> None:
     parser.add_argument("--digest", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.read:
-        child_main(*args.read, args.digest)
+        engine, path = args.read
+        child_main(engine, path, args.digest)
         return
     rows = args.rows or (10_000 if args.quick else 100_000)
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-sheet-read-"))

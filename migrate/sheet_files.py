@@ -300,6 +300,16 @@ def _xlsx_cell(cell: Any) -> Cell:
         )
     if cell.data_type == "e":
         return BadCell(f"cell holds the Excel error {value}: fix or clear it")
+    return cell_value(value)
+
+
+def cell_value(value: Any) -> Cell:
+    """One workbook cell's value as sheet text, by the rules every workbook reader shares.
+
+    Formulas and error cells are told apart by the caller (only openpyxl knows them).
+    """
+    if value is None or value == "":
+        return ""
     if isinstance(value, str):
         return _long(value) if len(value) > MAX_CELL_CHARS else value.strip()
     if isinstance(value, bool):
