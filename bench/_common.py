@@ -248,7 +248,7 @@ def run_child(
 
 def _poll_rss(pid: int, interval: float, peak: list[int], stop: threading.Event) -> None:
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]
     except ImportError:  # psutil is in the test extra; without it we rely on ru_maxrss
         return
     try:

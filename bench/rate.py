@@ -145,7 +145,9 @@ async def fetch_bodies(base_url: str, ids: list[str]) -> dict[str, dict[str, Any
     return bodies
 
 
-def harness_side(sandbox: SandboxProcess, ids: list[str], kind: str, count: int, period: float):
+def harness_side(
+    sandbox: SandboxProcess, ids: list[str], kind: str, count: int, period: float
+) -> None:
     from aiolimiter import AsyncLimiter
 
     from migrate.config import Rate

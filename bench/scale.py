@@ -84,11 +84,11 @@ def main() -> None:
                 str(args.concurrency),
             ]
             env = client_env()
-            plan = [*ivr_migrate(), "plan", str(sheet), "--out", str(run_dir), *common]
-            results["plan"] = run_child(plan, env=env, poll_rss=POLL).check()
+            plan_argv = [*ivr_migrate(), "plan", str(sheet), "--out", str(run_dir), *common]
+            results["plan"] = run_child(plan_argv, env=env, poll_rss=POLL).check()
             writes = ["--write-rate", UNLIMITED_RATE]  # plan only reads: it takes no write rate
-            apply = [*ivr_migrate(), "apply", str(run_dir), "--yes", *common, *writes]
-            results["apply"] = run_child(apply, env=env, poll_rss=POLL).check()
+            apply_argv = [*ivr_migrate(), "apply", str(run_dir), "--yes", *common, *writes]
+            results["apply"] = run_child(apply_argv, env=env, poll_rss=POLL).check()
             tally = json.loads(results["apply"].stdout)
             updated = tally["counts"].get("updated", 0)
             if updated != rows:
@@ -101,14 +101,14 @@ def main() -> None:
             # running it after ivr-migrate's run on the same sandbox costs it nothing
             ids_file = workdir / "ids.txt"
             ids_file.write_text("\n".join(ids[:loop_rows]))
-            loop = [
+            loop_argv = [
                 sys.executable,
                 str(Path(__file__).with_name("throughput.py")),
                 "--loop",
                 sandbox.base_url,
                 str(ids_file),
             ]
-            results["loop"] = run_child(loop, poll_rss=POLL).check()
+            results["loop"] = run_child(loop_argv, poll_rss=POLL).check()
     finally:
         if args.keep:
             print(f"kept: {workdir} (sheet.csv, run/)", file=sys.stderr)
@@ -119,7 +119,7 @@ def main() -> None:
     # the command's process tree: what the machine must hold for it at once
     peak = max(plan.maxrss, plan.polled_rss, apply.maxrss, apply.polled_rss)
     total_wall = plan.wall + apply.wall
-    table_rows = [
+    table_rows: list[list[object]] = [
         [
             "requests loop (GET+PUT)",
             loop_rows,
