@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,6 +54,29 @@ def rule_plugin(
 
     yield install
     rule_catalogue.cache_clear()
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """``tmpfs(size)`` mounts a real tmpfs of ``size`` (``"4m"``) under tmp_path and returns it;
+    unmounted after the test. Mounting needs root: the test is skipped without it."""
+    points: list[Path] = []
+
+    def mount(size: str) -> Path:
+        point = tmp_path / f"tmpfs{len(points)}"
+        point.mkdir()
+        if shutil.which("mount") is None:
+            pytest.skip("no mount command")
+        argv = ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(point)]
+        mounted = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if mounted.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+        points.append(point)
+        return point
+
+    yield mount
+    for point in points:
+        subprocess.run(["umount", "-l", str(point)], check=False)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -137,23 +136,9 @@ def test_an_unreachable_api_stops_the_run_instead_of_failing_every_row(
     assert running.put_counts() == {}
 
 
-def mount(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-
-
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    point = tmp_path / "disk"
-    point.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command")
-    mounted = mount("-t", "tmpfs", "-o", "size=80m,mode=0755", "tmpfs", str(point))
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
+def small_disk(tmpfs: Callable[[str], Path]) -> Path:
+    return tmpfs("80m")
 
 
 def test_a_disk_that_fills_up_during_apply_stops_it_cleanly(small_disk: Path) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,19 +43,9 @@ def mount(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
+def small_fs(tmpfs: Callable[[str], Path]) -> Path:
     """A 4 MB tmpfs: it works, but has far less free space than a journal may need."""
-    point = tmp_path / "small"
-    point.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command")
-    mounted = mount("-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(point))
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
+    return tmpfs("4m")
 
 
 def invoke(running: RunningSandbox, *args: str) -> Result:
