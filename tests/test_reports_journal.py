@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from migrate.engine.plan import sheet_ref
 from migrate.journal import (
     JOURNAL_FILE,
     Journal,
@@ -19,7 +19,7 @@ from migrate.journal import (
 )
 from migrate.reports import report_data_from_journal, report_data_from_run, write_reports
 from migrate.reports.data import ERROR_FILE_STATES
-from migrate.sheet import SheetRow, read_sheet
+from migrate.sheet import read_sheet
 from migrate.vocabulary import (
     AttemptKind,
     Operation,
@@ -27,7 +27,6 @@ from migrate.vocabulary import (
     PlannedRow,
     Problem,
     RowState,
-    SheetRef,
 )
 from transforms.body import fingerprint
 
@@ -39,19 +38,6 @@ SHEET = (
     "*,number,+41793026727,+41793026728,,,\n"
     "name:Nobody is called this*,sms-text,,,hello,hallo,matches no scenario\n"
 )
-
-
-def sheet_ref(row: SheetRow) -> SheetRef:
-    """A sheet row as the engine journals it."""
-    return SheetRef(
-        file=row.file,
-        row=row.row,
-        target=str(row.target),
-        rule=row.rule,
-        params=json.loads(json.dumps(row.params, default=str)),
-        cells=dict(row.cells),
-        note=row.note,
-    )
 
 
 def body(name: str, sender: str) -> dict[str, Any]:
