@@ -66,9 +66,7 @@ _SCENARIO_KEYS: Final = frozenset(REQUEST_FIELDS + READ_ONLY_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
-class ValidationError:
-    """One problem: where it is and what to do about it."""
-
+class _Finding:
     path: str
     message: str
 
@@ -77,14 +75,13 @@ class ValidationError:
 
 
 @dataclass(frozen=True, slots=True)
-class ValidationWarning:
+class ValidationError(_Finding):
+    """One problem: where it is and what to do about it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationWarning(_Finding):
     """A key the tool does not know, beside known ones: sent back unchanged, worth a look."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
